@@ -66,4 +66,6 @@ def decode(
         raw = word - 0x10000 if word & 0x8000 else word
     else:
         raw = registers[0]
-    return raw * scale + offset
+    value = raw * scale + offset
+    # 1790 * 0.01 is 17.900000000000002 in binary; integers carry no more than 10 decimals.
+    return value if kind == "float32" else round(value, 10)

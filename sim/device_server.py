@@ -1,0 +1,211 @@
+"""Carry the virtual device's frames over a pseudo-terminal or a TCP socket.
+
+A master opens the pty path like a COM port, or `socket://HOST:PORT` through pyserial. Like a
+real RTU slave, the receiver drops a partial frame after a silence on the line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import threading
+from urllib.parse import urlsplit
+
+from drivers.rtu import Found
+from sim.virtual_device import VirtualDevice
+
+#: Silence after which a partial frame is dropped, and the idle tick of the plant clock.
+SILENCE_S = 0.02
+
+
+class DeviceServer:
+    """Base of the transports: a thread running `serve_forever` until `stop()`."""
+
+    def __init__(self, device: VirtualDevice) -> None:
+        self.device = device
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._buf = bytearray()
+
+    @property
+    def address(self) -> str:
+        """What a master opens: a pty path or a socket:// URL."""
+        raise NotImplementedError
+
+    def start(self) -> DeviceServer:
+        """Serve in a daemon thread; return self."""
+        self._thread = threading.Thread(target=self.serve_forever, name="virtual device")
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the pty or socket."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self.close()
+
+    def close(self) -> None:
+        """Release the transport's file descriptors."""
+
+    def serve_forever(self) -> None:
+        """Answer requests until `stop()`."""
+        raise NotImplementedError
+
+    def _receive(self, data: bytes, send) -> None:
+        self._buf += data
+        while True:
+            found = self.device.find_request(self._buf)
+            if not isinstance(found, Found):
+                if found is None:
+                    del self._buf[:-1]  # the last byte may start a frame
+                if len(self._buf) > 512:
+                    self._buf.clear()
+                return
+            del self._buf[: found.end]
+            reply = self.device.reply(found.pdu)
+            if reply is None:
+                continue
+            if reply.delay_s > 0 and self._stop.wait(reply.delay_s):
+                return
+            send(reply.data)
+
+
+class PtyServer(DeviceServer):
+    """The device on a pseudo-terminal (POSIX): `address` is the slave side's path."""
+
+    def __init__(self, device: VirtualDevice) -> None:
+        super().__init__(device)
+        import tty  # POSIX only; imported here so the module loads on Windows
+
+        self._master_fd, self._slave_fd = os.openpty()
+        # Raw mode before any master opens the path: no echo, no newline translation.
+        tty.setraw(self._slave_fd)
+        self._path = os.ttyname(self._slave_fd)
+
+    @property
+    def address(self) -> str:
+        """The pseudo-terminal path, e.g. /dev/pts/3."""
+        return self._path
+
+    def close(self) -> None:
+        """Close both ends of the pseudo-terminal."""
+        for fd in (self._master_fd, self._slave_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._master_fd = self._slave_fd = -1
+
+    def _send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._master_fd, view)
+            view = view[n:]
+
+    def serve_forever(self) -> None:
+        """Answer requests on the pty until `stop()`."""
+        while not self._stop.is_set():
+            try:
+                ready, _, _ = select.select([self._master_fd], [], [], SILENCE_S)
+                self.device.sync()
+                if not ready:
+                    self._buf.clear()
+                    continue
+                data = os.read(self._master_fd, 1024)
+            except (OSError, ValueError):
+                if self._stop.is_set():
+                    return
+                raise
+            if self.device.faults.disconnected(self.device.elapsed()):
+                self._buf.clear()  # a pulled cable: the request never arrives
+                continue
+            self._receive(data, self._send)
+
+
+class TcpServer(DeviceServer):
+    """The device on a TCP socket; masters open `socket://HOST:PORT` with pyserial.
+
+    One master at a time, as on a bus: a new connection replaces the old one.
+    """
+
+    def __init__(self, device: VirtualDevice, url: str = "socket://127.0.0.1:0") -> None:
+        super().__init__(device)
+        parts = urlsplit(url)
+        if parts.scheme != "socket" or not parts.hostname or parts.port is None:
+            raise ValueError(f"listen address {url!r} must look like socket://HOST:PORT")
+        self._listener = socket.create_server((parts.hostname, parts.port))
+        self._host, self._port = self._listener.getsockname()[:2]
+        self._conn: socket.socket | None = None
+        self.connections = 0
+
+    @property
+    def address(self) -> str:
+        """The URL to open, with the real port when 0 was asked for."""
+        return f"socket://{self._host}:{self._port}"
+
+    def close(self) -> None:
+        """Close the client connection and the listening socket."""
+        self._drop()
+        with contextlib.suppress(OSError):
+            self._listener.close()
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError):
+                self._conn.close()
+            self._conn = None
+        self._buf.clear()
+
+    def _send(self, data: bytes) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.sendall(data)
+            except OSError:
+                self._drop()
+
+    def serve_forever(self) -> None:
+        """Accept masters and answer their requests until `stop()`."""
+        while not self._stop.is_set():
+            watch = [self._listener] + ([self._conn] if self._conn is not None else [])
+            try:
+                ready, _, _ = select.select(watch, [], [], SILENCE_S)
+            except (OSError, ValueError):
+                if self._stop.is_set():
+                    return
+                raise
+            self.device.sync()
+            gone = self.device.faults.disconnected(self.device.elapsed())
+            if gone and self._conn is not None:
+                self._drop()
+            if self._listener in ready:
+                conn, _ = self._listener.accept()
+                if gone:
+                    conn.close()
+                    continue
+                self._drop()
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._conn = conn
+                self.connections += 1
+                continue
+            if self._conn is None:
+                continue
+            if self._conn not in ready:
+                self._buf.clear()
+                continue
+            try:
+                data = self._conn.recv(1024)
+            except OSError:
+                data = b""
+            if not data:
+                self._drop()
+                continue
+            self._receive(data, self._send)
+
+
+def serve(device: VirtualDevice, where: str) -> DeviceServer:
+    """Build the server for `where`: "pty" or a socket://HOST:PORT URL (not started)."""
+    if where == "pty":
+        return PtyServer(device)
+    return TcpServer(device, where)

@@ -1,0 +1,283 @@
+"""The virtual greenhouse device: a simulated plant behind Modbus RTU register maps.
+
+The device owns the register logic only (which register holds which plant value, writes moving
+the plant's actuators, the watchdog and fault plans); `sim.device_server` carries its frames over a
+pseudo-terminal or a TCP socket. Time comes from an injectable clock: the plant advances by
+`speed` plant seconds per clock second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from pymodbus.framer.rtu import FramerRTU
+from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
+from pymodbus.pdu.register_message import (
+    ReadHoldingRegistersResponse,
+    ReadInputRegistersResponse,
+    WriteMultipleRegistersResponse,
+    WriteSingleRegisterResponse,
+)
+
+from drivers.codec import decode, encode
+from drivers.nodes import NodeConfig, NodesConfig, load_nodes
+from drivers.regmap import Entry
+from drivers.rtu import Found, find_frame
+from sim.device_faults import FaultConfig, FaultInjector, FaultPlan
+
+ILLEGAL_FUNCTION = 1
+ILLEGAL_ADDRESS = 2
+ILLEGAL_VALUE = 3
+SUPPORTED_FUNCTIONS = (3, 4, 6, 16)
+
+
+class PlantLike(Protocol):
+    """What the device needs of a plant (the API of `sim.plant.Plant`)."""
+
+    time_s: float
+
+    def apply(self, actuators: Mapping[str, float]) -> None:
+        """Set actuator commands (names from drivers.signals.ACTUATORS)."""
+
+    def actuators(self) -> dict[str, float]:
+        """Return the commands in force."""
+
+    def advance(self, seconds: float) -> None:
+        """Step the physics and the crop by `seconds`."""
+
+    def measurements(self) -> dict[str, float]:
+        """Return the current measurements by canonical name."""
+
+
+class DeviceError(Exception):
+    """A virtual device that cannot be built from its plant and maps."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Bytes to send back for one request, after a delay (a slow reply), or nothing (dropped)."""
+
+    data: bytes
+    delay_s: float = 0.0
+
+
+def default_plant() -> PlantLike:
+    """The default plant: `sim.plant.Plant()` (AGC Bleiswijk compartment, 2018 weather)."""
+    from sim.plant import Plant  # deferred: the device module must import without the physics
+
+    return Plant()
+
+
+class VirtualDevice:
+    """Serves the nodes of `nodes` (default: the virtual greenhouse) from `plant`.
+
+    `watchdog_s` (0 = off): with no write for that long, every writable command goes to its map's
+    `safe` value, as it also does at power-up. `min_step_s` batches plant time into steps of at
+    least that many plant seconds.
+    """
+
+    def __init__(
+        self,
+        plant: PlantLike | None = None,
+        nodes: NodesConfig | None = None,
+        *,
+        speed: float = 1.0,
+        watchdog_s: float = 60.0,
+        faults: FaultConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        min_step_s: float = 1.0,
+    ) -> None:
+        if not speed > 0:
+            raise DeviceError(f"speed {speed!r} must be > 0 plant seconds per wall second")
+        if not watchdog_s >= 0:
+            raise DeviceError(f"watchdog_s {watchdog_s!r} must be >= 0 (0 = off)")
+        self.plant = plant if plant is not None else default_plant()
+        self.config = nodes if nodes is not None else load_nodes()
+        self.speed = speed
+        self.watchdog_s = watchdog_s
+        self.faults = FaultInjector(faults)
+        self._clock = clock
+        self._min_step_s = min_step_s
+        self._lock = threading.RLock()
+        self._nodes = {n.slave: n for n in self.config.nodes}
+        self._decoder = DecodePDU(is_server=True)
+        self._framer = FramerRTU(DecodePDU(is_server=False))
+        self._measurements = dict(self.plant.measurements())
+        self._check_signals()
+        self.started = clock()
+        self._last_sync = self.started
+        self._pending_s = 0.0
+        self.last_write: float | None = None
+        self.watchdog_trips = 0
+        self.watchdog_tripped = False
+        self.requests = 0
+        self.writes = 0
+        self._enter_safe_state()  # power-up state, as real actuator nodes do
+
+    def _check_signals(self) -> None:
+        actuators = self.plant.actuators()
+        for node in self.config.nodes:
+            for e in node.regmap.entries:
+                source = actuators if e.table == "holding" else self._measurements
+                if e.signal not in source:
+                    kind = "actuator" if e.table == "holding" else "measurement"
+                    raise DeviceError(
+                        f"{node.regmap.path}: registers.{e.signal}: the plant has no {kind} "
+                        f"{e.signal!r}"
+                    )
+
+    # -- time ------------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        """Device-clock seconds since the device started."""
+        return self._clock() - self.started
+
+    def sync(self) -> None:
+        """Advance the plant to the clock and let the watchdog act."""
+        with self._lock:
+            now = self._clock()
+            self._pending_s += max(0.0, now - self._last_sync) * self.speed
+            self._last_sync = now
+            if self._pending_s >= self._min_step_s:
+                self.plant.advance(self._pending_s)
+                self._pending_s = 0.0
+                self._measurements = dict(self.plant.measurements())
+            if self.watchdog_s > 0 and not self.watchdog_tripped:
+                since = now - (self.last_write if self.last_write is not None else self.started)
+                if since >= self.watchdog_s:
+                    self._enter_safe_state()
+                    self.watchdog_trips += 1
+
+    def _enter_safe_state(self) -> None:
+        safe = {
+            e.signal: e.safe
+            for n in self.config.nodes
+            for e in n.regmap.entries
+            if e.writable and e.safe is not None
+        }
+        if safe:
+            self.plant.apply(safe)
+        self.watchdog_tripped = True
+
+    # -- frames ----------------------------------------------------------------------------
+    def find_request(self, buf: bytes | bytearray) -> Found | int | None:
+        """Locate the next request to one of our slaves in `buf` (see drivers.rtu.find_frame)."""
+        return find_frame(
+            buf, self._decoder, lambda d, f: d in self._nodes and f in SUPPORTED_FUNCTIONS
+        )
+
+    def reply(self, request: ModbusPDU) -> Reply | None:
+        """Handle one decoded request and return the reply bytes with faults applied."""
+        self.sync()
+        plan = self.faults.plan()
+        response = self.handle(request)
+        if plan.drop:
+            return None
+        dev_id = request.dev_id
+        if plan.wrong_slave:
+            dev_id = next((s for s in range(1, 248) if s not in self._nodes), 247)
+        response.dev_id = dev_id
+        frame = self._framer.buildFrame(response)
+        return Reply(_corrupt(frame, plan), plan.slow_s)
+
+    def handle(self, request: ModbusPDU) -> ModbusPDU:
+        """Return the response PDU (or an exception response) for a request to one of our nodes."""
+        with self._lock:
+            self.requests += 1
+            node = self._nodes[request.dev_id]
+            fc = request.function_code
+            try:
+                if fc in (3, 4):
+                    regs = self._read(node, "holding" if fc == 3 else "input", request)
+                    cls = ReadHoldingRegistersResponse if fc == 3 else ReadInputRegistersResponse
+                    return cls(registers=regs, dev_id=request.dev_id)
+                if fc == 6:
+                    self._write(node, request.address, list(request.registers))
+                    return WriteSingleRegisterResponse(
+                        address=request.address, registers=list(request.registers)
+                    )
+                if fc == 16:
+                    if request.count != len(request.registers):
+                        raise _RefusedError(ILLEGAL_VALUE)
+                    self._write(node, request.address, list(request.registers))
+                    return WriteMultipleRegistersResponse(
+                        address=request.address, count=request.count
+                    )
+                raise _RefusedError(ILLEGAL_FUNCTION)
+            except _RefusedError as refuse:
+                return ExceptionResponse(fc, refuse.code, device_id=request.dev_id)
+
+    def _image(self, node: NodeConfig, table: str) -> dict[int, int]:
+        source = self.plant.actuators() if table == "holding" else self._measurements
+        image: dict[int, int] = {}
+        for e in node.regmap.entries:
+            if e.table != table:
+                continue
+            words = encode(
+                float(source[e.signal]), e.kind, e.scale, e.offset, e.word_order, saturate=True
+            )
+            for i, w in enumerate(words):
+                image[e.address + i] = w
+        return image
+
+    def _read(self, node: NodeConfig, table: str, request: ModbusPDU) -> list[int]:
+        image = self._image(node, table)
+        span = range(request.address, request.address + request.count)
+        if not request.count or any(a not in image for a in span):
+            raise _RefusedError(ILLEGAL_ADDRESS)
+        return [image[a] for a in span]
+
+    def _write(self, node: NodeConfig, address: int, words: list[int]) -> None:
+        image = self._image(node, "holding")
+        touched: dict[str, Entry] = {}
+        by_reg = {
+            e.address + i: e
+            for e in node.regmap.entries
+            if e.table == "holding"
+            for i in range(e.width)
+        }
+        for i, w in enumerate(words):
+            e = by_reg.get(address + i)
+            if e is None or not e.writable:
+                raise _RefusedError(ILLEGAL_ADDRESS)
+            image[address + i] = w
+            touched[e.signal] = e
+        commands: dict[str, float] = {}
+        for name, e in touched.items():
+            regs = [image[e.address + i] for i in range(e.width)]
+            value = decode(regs, e.kind, e.scale, e.offset, e.word_order)
+            assert e.lo is not None and e.hi is not None
+            if not e.lo <= value <= e.hi:
+                raise _RefusedError(ILLEGAL_VALUE)
+            commands[name] = value
+        self.plant.apply(commands)
+        self.writes += 1
+        self.last_write = self._clock()
+        self.watchdog_tripped = False
+
+    def status(self) -> dict[str, object]:
+        """Counters for logs and tests: requests, writes, watchdog, injected faults, plant time."""
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "writes": self.writes,
+                "watchdog_trips": self.watchdog_trips,
+                "watchdog_tripped": self.watchdog_tripped,
+                "faults": dict(self.faults.counts),
+                "plant_time_s": self.plant.time_s,
+            }
+
+
+class _RefusedError(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _corrupt(frame: bytes, plan: FaultPlan) -> bytes:
+    if plan.crc:
+        frame = frame[:-1] + bytes([frame[-1] ^ 0x5A])
+    return plan.garbage + frame
