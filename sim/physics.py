@@ -1,0 +1,424 @@
+"""Compact greenhouse climate physics (after Vanthoor 2011 / GreenLight, reduced for control).
+
+States per greenhouse (columns of `x`, see STATES): air temperature, a lumped canopy/floor mass
+temperature, heating-rail and grow-pipe water temperatures, air vapour density, CO2 and the water
+held by the substrate slabs. Fluxes are per m2 of floor. The air temperature, vapour and CO2 are
+integrated exactly over a sub-step for fluxes linear in the state (exponential integration), which
+stays stable with the fast air dynamics at any step; the slow mass and pipe states step explicitly.
+Each flux is booked in `acc` with the same value that moved the state, so the ledgers close.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+
+from drivers.signals import ACTUATORS
+from sim.config import PARAM_INDEX
+from sim.psychro import (
+    AIR_HEAT_CAPACITY_J_M3_K,
+    CO2_MG_M3_PER_PPM,
+    LATENT_HEAT_J_G,
+    saturation_density_g_m3,
+    saturation_pressure_pa,
+    saturation_pressure_slope_pa_k,
+)
+
+STATES: tuple[str, ...] = (
+    "tair_c",
+    "tmass_c",
+    "pipe_c",
+    "pipe_grow_c",
+    "vapour_g_m3",
+    "co2_ppm",
+    "slab_l_m2",
+)
+#: Weather inputs of one physics step, in this column order.
+WEATHER_INPUTS: tuple[str, ...] = (
+    "tout_c",
+    "rhout_pct",
+    "iglob_w_m2",
+    "wind_m_s",
+    "rain",
+    "tsky_c",
+    "co2out_ppm",
+)
+#: Season accumulators (per m2). The E_, V_ and C_ terms are the energy, vapour and CO2 ledgers.
+ACCOUNTS: tuple[str, ...] = (
+    "heat_j",
+    "lamp_peak_j",
+    "lamp_offpeak_j",
+    "co2_dosed_kg",
+    "irrigation_l",
+    "drain_l",
+    "transpiration_l",
+    "growth_water_l",
+    "e_sun_j",
+    "e_lamp_j",
+    "e_boiler_j",
+    "e_cover_j",
+    "e_vent_j",
+    "e_soil_j",
+    "e_latent_j",
+    "v_transpiration_g",
+    "v_fog_g",
+    "v_exchange_g",
+    "v_condensation_g",
+    "c_dose_mg",
+    "c_exchange_mg",
+    "c_crop_mg",
+    "par_mol",
+    "tair_c_s",
+    "time_s",
+    "lamp_on_s",
+)
+
+(X_TAIR, X_TMASS, X_PIPE, X_GROW, X_VAP, X_CO2, X_SLAB) = range(len(STATES))
+(W_TOUT, W_RHOUT, W_IGLOB, W_WIND, W_RAIN, W_TSKY, W_CO2OUT) = range(len(WEATHER_INPUTS))
+_A = {name: i for i, name in enumerate(ACCOUNTS)}
+ACC_HEAT = _A["heat_j"]
+ACC_LAMP_PEAK = _A["lamp_peak_j"]
+ACC_LAMP_OFFPEAK = _A["lamp_offpeak_j"]
+ACC_CO2 = _A["co2_dosed_kg"]
+ACC_IRRIGATION = _A["irrigation_l"]
+ACC_DRAIN = _A["drain_l"]
+ACC_TRANSP = _A["transpiration_l"]
+ACC_GROWTH_WATER = _A["growth_water_l"]
+ACC_E_SUN = _A["e_sun_j"]
+ACC_E_LAMP = _A["e_lamp_j"]
+ACC_E_BOILER = _A["e_boiler_j"]
+ACC_E_COVER = _A["e_cover_j"]
+ACC_E_VENT = _A["e_vent_j"]
+ACC_E_SOIL = _A["e_soil_j"]
+ACC_E_LATENT = _A["e_latent_j"]
+ACC_V_TRANSP = _A["v_transpiration_g"]
+ACC_V_FOG = _A["v_fog_g"]
+ACC_V_EXCH = _A["v_exchange_g"]
+ACC_V_COND = _A["v_condensation_g"]
+ACC_C_DOSE = _A["c_dose_mg"]
+ACC_C_EXCH = _A["c_exchange_mg"]
+ACC_C_CROP = _A["c_crop_mg"]
+ACC_PAR = _A["par_mol"]
+ACC_TAIR = _A["tair_c_s"]
+ACC_TIME = _A["time_s"]
+ACC_LAMP_ON = _A["lamp_on_s"]
+
+_ACT = {name: i for i, name in enumerate(ACTUATORS)}
+A_PIPE = _ACT["pipe_sp_c"]
+A_GROW = _ACT["pipe_grow_sp_c"]
+A_LEE = _ACT["vent_lee_pct"]
+A_WIND = _ACT["vent_wind_pct"]
+A_SCREEN_E = _ACT["screen_energy_pct"]
+A_SCREEN_B = _ACT["screen_blackout_pct"]
+A_LAMPS = _ACT["lamps_pct"]
+A_CO2 = _ACT["co2_valve_pct"]
+A_FOG = _ACT["fog_pct"]
+A_IRRIGATION = _ACT["irrigation_pct"]
+
+P_HEIGHT = PARAM_INDEX["structure.air_height_m"]
+P_COVER_RATIO = PARAM_INDEX["structure.cover_area_ratio"]
+P_TAU = PARAM_INDEX["structure.cover_transmission"]
+P_H_IN = PARAM_INDEX["structure.h_in_w_m2_k"]
+P_H_RAD = PARAM_INDEX["structure.h_rad_cover_w_m2_k"]
+P_MASS_CAP = PARAM_INDEX["structure.mass_capacity_j_m2_k"]
+P_MASS_EXCH = PARAM_INDEX["structure.mass_exchange_w_m2_k"]
+P_SOIL_EXCH = PARAM_INDEX["structure.soil_exchange_w_m2_k"]
+P_SOIL_T = PARAM_INDEX["structure.soil_deep_c"]
+P_SUN_AIR = PARAM_INDEX["structure.sun_to_air_fraction"]
+P_RAIL_D = PARAM_INDEX["heating.rail_diameter_m"]
+P_RAIL_L = PARAM_INDEX["heating.rail_length_m_m2"]
+P_GROW_D = PARAM_INDEX["heating.grow_diameter_m"]
+P_GROW_L = PARAM_INDEX["heating.grow_length_m_m2"]
+P_PIPE_EPS = PARAM_INDEX["heating.pipe_emissivity"]
+P_BOILER = PARAM_INDEX["heating.boiler_capacity_w_m2"]
+P_PIPE_TAU = PARAM_INDEX["heating.pipe_time_constant_s"]
+P_LEE_AREA = PARAM_INDEX["ventilation.lee_area_fraction"]
+P_WIND_AREA = PARAM_INDEX["ventilation.wind_area_fraction"]
+P_CD = PARAM_INDEX["ventilation.discharge_coefficient"]
+P_CW = PARAM_INDEX["ventilation.wind_coefficient"]
+P_WIND_GAIN = PARAM_INDEX["ventilation.wind_side_gain"]
+P_VENT_H = PARAM_INDEX["ventilation.vent_height_m"]
+P_LEAK = PARAM_INDEX["ventilation.leakage_coefficient"]
+P_SE_SAVE = PARAM_INDEX["screens.energy_saving"]
+P_SE_TAU = PARAM_INDEX["screens.energy_transmission"]
+P_SB_SAVE = PARAM_INDEX["screens.blackout_saving"]
+P_SB_TAU = PARAM_INDEX["screens.blackout_transmission"]
+P_SCREEN_AIR = PARAM_INDEX["screens.screen_air_exchange_factor"]
+P_LAMP_PAR = PARAM_INDEX["lamps.par_umol_m2_s"]
+P_LAMP_EFF = PARAM_INDEX["lamps.efficacy_umol_j"]
+P_LAMP_CONV = PARAM_INDEX["lamps.convective_fraction"]
+P_CO2_CAP = PARAM_INDEX["co2.dosing_capacity_kg_m2_h"]
+P_FOG_CAP = PARAM_INDEX["fogging.capacity_g_m2_h"]
+P_VALVE_FLOW = PARAM_INDEX["irrigation.valve_flow_l_m2_h"]
+P_SLAB_CAP = PARAM_INDEX["irrigation.slab_capacity_l_m2"]
+
+#: PAR photons per joule of global radiation above the cover (DOMAIN.md section 2)
+PAR_PER_GLOBAL_UMOL_J = 2.3
+_SIGMA = 5.670e-8
+_PSYCHRO_PA_K = 66.5
+_BOUNDARY_RESISTANCE_S_M = 200.0
+_WATER_HEAT_J_L_K = 4180.0
+_STEEL_WALL_J_M_K = 1100.0  # ~3 mm steel wall of a 51 mm pipe per metre
+
+
+@numba.njit(cache=True)
+def _relax(value: float, source: float, sink: float, capacity: float, dt: float):
+    """Exact step of capacity*dv/dt = source - sink*v; returns (new value, mean over the step)."""
+    if sink <= 0.0:
+        new = value + source * dt / capacity
+        return new, 0.5 * (value + new)
+    rate = sink * dt / capacity
+    equilibrium = source / sink
+    if rate < 1e-6:
+        share = 1.0 - 0.5 * rate
+    else:
+        share = -math.expm1(-rate) / rate  # mean of exp(-t) over the step
+    new = equilibrium + (value - equilibrium) * math.exp(-rate)
+    mean = equilibrium + (value - equilibrium) * share
+    return new, mean
+
+
+@numba.njit(cache=True)
+def pipe_capacity_j_m2_k(diameter: float, length: float) -> float:
+    """Heat capacity of a pipe circuit's water and steel per m2 of floor."""
+    water_l = math.pi * (0.5 * diameter) ** 2 * length * 1000.0
+    return water_l * _WATER_HEAT_J_L_K + _STEEL_WALL_J_M_K * length * diameter / 0.051
+
+
+@numba.njit(cache=True)
+def light_transmission(p, screen_e: float, screen_b: float) -> float:
+    """Share of outside global radiation reaching the crop through cover and screens."""
+    return (
+        p[P_TAU]
+        * (1.0 - screen_e * (1.0 - p[P_SE_TAU]))
+        * (1.0 - screen_b * (1.0 - p[P_SB_TAU]))
+    )
+
+
+@numba.njit(cache=True)
+def canopy_par(p, act, iglob: float) -> tuple[float, float]:
+    """(sun PAR, lamp PAR) at the top of the canopy, umol/m2/s."""
+    tau = light_transmission(p, act[A_SCREEN_E] / 100.0, act[A_SCREEN_B] / 100.0)
+    sun = max(iglob, 0.0) * PAR_PER_GLOBAL_UMOL_J * tau
+    lamps = min(max(act[A_LAMPS], 0.0), 100.0) / 100.0 * p[P_LAMP_PAR]
+    return sun, lamps
+
+
+@numba.njit(cache=True)
+def ventilation_m3_m2_s(p, act, tair: float, tout: float, wind: float) -> float:
+    """Air exchange through vents and leakage (m3 per m2 floor per s), Boulard-Baille style."""
+    lee = min(max(act[A_LEE], 0.0), 100.0) / 100.0
+    windside = min(max(act[A_WIND], 0.0), 100.0) / 100.0
+    area = p[P_LEE_AREA] * lee + p[P_WIND_GAIN] * p[P_WIND_AREA] * windside
+    dt = max(tair - tout, 0.0)
+    mean_k = 0.5 * (tair + tout) + 273.15
+    drive = 9.81 * p[P_VENT_H] / 2.0 * dt / mean_k + p[P_CW] * wind * wind
+    vents = p[P_CD] * area / 2.0 * math.sqrt(drive)
+    leak = p[P_LEAK] * max(wind, 0.25)
+    closed = max(act[A_SCREEN_E], act[A_SCREEN_B]) / 100.0
+    return (vents + leak) * (1.0 - closed * (1.0 - p[P_SCREEN_AIR]))
+
+
+@numba.njit(cache=True)
+def transpiration_terms(p, tair: float, lai: float, net_rad: float, co2: float):
+    """Stanghellini transpiration as a0 - a1*vapour (g/m2/s, vapour in g/m3)."""
+    if lai <= 0.0:
+        return 0.0, 0.0
+    per_leaf = max(net_rad, 0.0) / (2.0 * lai)
+    r_s = 82.0 * (per_leaf + 4.3) / (per_leaf + 0.54)
+    r_s *= 1.0 + 6.1e-7 * (max(co2, 200.0) - 200.0) ** 2
+    slope = saturation_pressure_slope_pa_k(tair)
+    denom = slope + _PSYCHRO_PA_K * (1.0 + r_s / _BOUNDARY_RESISTANCE_S_M)
+    conductance = 2.0 * lai * AIR_HEAT_CAPACITY_J_M3_K / _BOUNDARY_RESISTANCE_S_M
+    # latent flux W/m2 = (slope*Rn + conductance*VPD)/denom, VPD = es - vapour*(T+273.15)/2.1668
+    pa_per_g = (tair + 273.15) / 2.1668
+    a0 = (slope * max(net_rad, 0.0) + conductance * saturation_pressure_pa(tair)) / denom
+    a1 = conductance * pa_per_g / denom
+    return a0 / LATENT_HEAT_J_G, a1 / LATENT_HEAT_J_G
+
+
+@numba.njit(cache=True)
+def physics_substep(x, p, act, w, lai, gross_assim_mg, resp_mg, peak, dt, acc):
+    """Advance one greenhouse's climate states `x` by `dt` seconds.
+
+    `act` actuators (ACTUATORS order), `w` weather (WEATHER_INPUTS order), `lai` leaf area index,
+    `gross_assim_mg` canopy CO2 uptake (mg/m2/s) and `resp_mg` crop respiration (mg/m2/s),
+    `peak` True when electricity is at the peak tariff. Books every flux in `acc`.
+    """
+    height = p[P_HEIGHT]
+    c_air = height * AIR_HEAT_CAPACITY_J_M3_K
+    tair = x[X_TAIR]
+    tmass = x[X_TMASS]
+    tout = w[W_TOUT]
+    wind = max(w[W_WIND], 0.0)
+    iglob = max(w[W_IGLOB], 0.0)
+    screen_e = min(max(act[A_SCREEN_E], 0.0), 100.0) / 100.0
+    screen_b = min(max(act[A_SCREEN_B], 0.0), 100.0) / 100.0
+
+    # --- radiation and lamps
+    sun_par, lamp_par = canopy_par(p, act, iglob)
+    q_sun = iglob * light_transmission(p, screen_e, screen_b)
+    lamp_w = lamp_par / p[P_LAMP_EFF]
+    absorbed = 1.0 - math.exp(-0.7 * lai)
+    net_rad = 0.8 * (q_sun + 0.5 * lamp_w) * absorbed
+
+    # --- air exchange and cover
+    g_ex = ventilation_m3_m2_s(p, act, tair, tout, wind)
+    h_out = 2.8 + 1.2 * wind
+    h_in = p[P_H_IN]
+    h_rad = p[P_H_RAD]
+    t_ext = (h_out * tout + h_rad * w[W_TSKY]) / (h_out + h_rad)
+    u_cover = h_in * (h_out + h_rad) / (h_in + h_out + h_rad) * p[P_COVER_RATIO]
+    u_cover *= (1.0 - screen_e * p[P_SE_SAVE]) * (1.0 - screen_b * p[P_SB_SAVE])
+    t_cover = (h_in * tair + h_out * tout + h_rad * w[W_TSKY]) / (h_in + h_out + h_rad)
+
+    # --- vapour: transpiration, fogging, exchange, condensation on the cover
+    vap_out = w[W_RHOUT] / 100.0 * saturation_density_g_m3(tout)
+    a0, a1 = transpiration_terms(p, tair, lai, net_rad, x[X_CO2])
+    vap_sat = saturation_density_g_m3(tair)
+    fog = 0.0
+    if x[X_VAP] < vap_sat:
+        fog = min(max(act[A_FOG], 0.0), 100.0) / 100.0 * p[P_FOG_CAP] / 3600.0
+    k_cond = h_in / AIR_HEAT_CAPACITY_J_M3_K * p[P_COVER_RATIO]
+    vap_cover = saturation_density_g_m3(t_cover)
+    if x[X_VAP] <= vap_cover:
+        k_cond = 0.0
+    source = a0 + fog + g_ex * vap_out + k_cond * vap_cover
+    sink = a1 + g_ex + k_cond
+    vap_new, vap_mean = _relax(x[X_VAP], source, sink, height, dt)
+    transp = max(a0 - a1 * vap_mean, 0.0)
+    transp_booked = a0 - a1 * vap_mean
+    condense = k_cond * (vap_mean - vap_cover)
+    exchange = g_ex * (vap_mean - vap_out)
+    x[X_VAP] = max(vap_new, 0.0)
+    acc[ACC_V_TRANSP] += transp_booked * dt
+    acc[ACC_V_FOG] += fog * dt
+    acc[ACC_V_EXCH] += exchange * dt
+    acc[ACC_V_COND] += condense * dt
+    acc[ACC_TRANSP] += transp * dt / 1000.0
+
+    # --- pipes: convective share to air (linearised on this step), radiative share to the mass
+    d_rail = p[P_RAIL_D]
+    d_grow = p[P_GROW_D]
+    area_rail = math.pi * d_rail * p[P_RAIL_L]
+    area_grow = math.pi * d_grow * p[P_GROW_L]
+    g_rail = 1.99 * area_rail * abs(x[X_PIPE] - tair) ** 0.32
+    g_grow = 1.99 * area_grow * abs(x[X_GROW] - tair) ** 0.32
+    tm_k4 = (tmass + 273.15) ** 4
+    rad_rail = p[P_PIPE_EPS] * _SIGMA * area_rail * ((x[X_PIPE] + 273.15) ** 4 - tm_k4)
+    rad_grow = p[P_PIPE_EPS] * _SIGMA * area_grow * ((x[X_GROW] + 273.15) ** 4 - tm_k4)
+
+    # --- air temperature, exact for the linear conductances
+    g_mass = p[P_MASS_EXCH]
+    g_vent = AIR_HEAT_CAPACITY_J_M3_K * g_ex
+    conv_lamp = p[P_LAMP_CONV] * lamp_w
+    q_fog = fog * LATENT_HEAT_J_G
+    source = (
+        p[P_SUN_AIR] * q_sun
+        + conv_lamp
+        - q_fog
+        + u_cover * t_ext
+        + g_vent * tout
+        + g_mass * tmass
+        + g_rail * x[X_PIPE]
+        + g_grow * x[X_GROW]
+    )
+    sink = u_cover + g_vent + g_mass + g_rail + g_grow
+    tair_new, tair_mean = _relax(tair, source, sink, c_air, dt)
+    q_cover = u_cover * (tair_mean - t_ext)
+    q_vent = g_vent * (tair_mean - tout)
+    q_mass = g_mass * (tair_mean - tmass)
+    q_rail = g_rail * (x[X_PIPE] - tair_mean)
+    q_grow = g_grow * (x[X_GROW] - tair_mean)
+    x[X_TAIR] = tair_new
+
+    # --- lumped canopy/floor mass: rest of sun and lamps, pipe radiation, latent heat of the crop
+    q_latent = transp_booked * LATENT_HEAT_J_G
+    q_soil = p[P_SOIL_EXCH] * (tmass - p[P_SOIL_T])
+    q_mass_in = (
+        (1.0 - p[P_SUN_AIR]) * q_sun
+        + (lamp_w - conv_lamp)
+        + rad_rail
+        + rad_grow
+        + q_mass
+        - q_latent
+        - q_soil
+    )
+    x[X_TMASS] = tmass + q_mass_in * dt / p[P_MASS_CAP]
+
+    # --- boiler: brings each circuit towards its setpoint, rail first, within capacity
+    boiler_left = p[P_BOILER]
+    boiler = 0.0
+    emit_rail = q_rail + rad_rail
+    emit_grow = q_grow + rad_grow
+    cap_rail = pipe_capacity_j_m2_k(d_rail, p[P_RAIL_L])
+    cap_grow = pipe_capacity_j_m2_k(d_grow, p[P_GROW_L])
+    q_in_rail = 0.0
+    if act[A_PIPE] > tair + 0.5:
+        want = cap_rail * (act[A_PIPE] - x[X_PIPE]) / max(p[P_PIPE_TAU], dt) + emit_rail
+        q_in_rail = min(max(want, 0.0), boiler_left)
+        boiler_left -= q_in_rail
+    q_in_grow = 0.0
+    if act[A_GROW] > tair + 0.5:
+        want = cap_grow * (act[A_GROW] - x[X_GROW]) / max(p[P_PIPE_TAU], dt) + emit_grow
+        q_in_grow = min(max(want, 0.0), boiler_left)
+    boiler = q_in_rail + q_in_grow
+    x[X_PIPE] += (q_in_rail - emit_rail) * dt / cap_rail
+    x[X_GROW] += (q_in_grow - emit_grow) * dt / cap_grow
+
+    # --- CO2: dosing, exchange with outside, crop uptake and respiration
+    dose = min(max(act[A_CO2], 0.0), 100.0) / 100.0 * p[P_CO2_CAP] * 1e6 / 3600.0  # mg/m2/s
+    crop = gross_assim_mg - resp_mg
+    co2_source = (dose - crop) / CO2_MG_M3_PER_PPM + g_ex * w[W_CO2OUT]
+    co2_new, co2_mean = _relax(x[X_CO2], co2_source, g_ex, height, dt)
+    co2_floor = 0.0
+    if co2_new < co2_floor:  # the crop cannot draw CO2 below zero: book only what it took
+        crop += (co2_new - co2_floor) * height * CO2_MG_M3_PER_PPM / dt
+        co2_new = co2_floor
+    x[X_CO2] = co2_new
+    acc[ACC_C_DOSE] += dose * dt
+    acc[ACC_C_CROP] += crop * dt
+    acc[ACC_C_EXCH] += g_ex * (co2_mean - w[W_CO2OUT]) * CO2_MG_M3_PER_PPM * dt
+    acc[ACC_CO2] += dose * dt * 1e-6
+
+    # --- substrate water: irrigation in, uptake out, drain above capacity
+    irrigation = min(max(act[A_IRRIGATION], 0.0), 100.0) / 100.0 * p[P_VALVE_FLOW] * dt / 3600.0
+    slab = x[X_SLAB] + irrigation - transp * dt / 1000.0
+    drain = 0.0
+    if slab > p[P_SLAB_CAP]:
+        drain = slab - p[P_SLAB_CAP]
+        slab = p[P_SLAB_CAP]
+    x[X_SLAB] = max(slab, 0.0)
+    acc[ACC_IRRIGATION] += irrigation
+    acc[ACC_DRAIN] += drain
+
+    # --- ledgers
+    acc[ACC_HEAT] += boiler * dt
+    acc[ACC_E_BOILER] += boiler * dt
+    acc[ACC_E_SUN] += q_sun * dt
+    acc[ACC_E_LAMP] += lamp_w * dt
+    acc[ACC_E_COVER] += q_cover * dt
+    acc[ACC_E_VENT] += q_vent * dt
+    acc[ACC_E_SOIL] += q_soil * dt
+    acc[ACC_E_LATENT] += (q_latent + q_fog) * dt
+    if peak:
+        acc[ACC_LAMP_PEAK] += lamp_w * dt
+    else:
+        acc[ACC_LAMP_OFFPEAK] += lamp_w * dt
+    if lamp_par > 0.0:
+        acc[ACC_LAMP_ON] += dt
+    acc[ACC_PAR] += (sun_par + lamp_par) * dt * 1e-6
+    acc[ACC_TAIR] += tair_mean * dt
+    acc[ACC_TIME] += dt
+    return q_sun, sun_par + lamp_par, boiler
+
+
+def stored_heat_j_m2(x, p) -> float:
+    """Sensible heat held by air, mass and both pipe circuits (J/m2 above 0 C), for ledgers."""
+    return (
+        p[P_HEIGHT] * AIR_HEAT_CAPACITY_J_M3_K * x[X_TAIR]
+        + p[P_MASS_CAP] * x[X_TMASS]
+        + pipe_capacity_j_m2_k(p[P_RAIL_D], p[P_RAIL_L]) * x[X_PIPE]
+        + pipe_capacity_j_m2_k(p[P_GROW_D], p[P_GROW_L]) * x[X_GROW]
+    )

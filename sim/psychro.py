@@ -1,0 +1,52 @@
+"""Moist-air relations used by the physics, the climate computer and the drivers' derived values."""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+#: rho * cp of air, J/m3/K
+AIR_HEAT_CAPACITY_J_M3_K = 1.2 * 1006.0
+#: latent heat of vaporisation, J/g
+LATENT_HEAT_J_G = 2450.0
+#: mg/m3 of CO2 per ppm at about 20 C
+CO2_MG_M3_PER_PPM = 1.805
+
+
+@numba.njit(cache=True)
+def saturation_pressure_pa(t_c: float) -> float:
+    """Saturation vapour pressure over water (Tetens), Pa."""
+    return 610.78 * math.exp(17.27 * t_c / (t_c + 237.3))
+
+
+@numba.njit(cache=True)
+def saturation_pressure_slope_pa_k(t_c: float) -> float:
+    """d(saturation vapour pressure)/dT, Pa/K."""
+    return saturation_pressure_pa(t_c) * 17.27 * 237.3 / (t_c + 237.3) ** 2
+
+
+@numba.njit(cache=True)
+def vapour_density_g_m3(pressure_pa: float, t_c: float) -> float:
+    """Absolute humidity (g/m3) of air at vapour pressure `pressure_pa` and temperature `t_c`."""
+    return pressure_pa * 2.1668 / (t_c + 273.15)
+
+
+@numba.njit(cache=True)
+def saturation_density_g_m3(t_c: float) -> float:
+    """Absolute humidity of saturated air, g/m3."""
+    return vapour_density_g_m3(saturation_pressure_pa(t_c), t_c)
+
+
+@numba.njit(cache=True)
+def relative_humidity_pct(vapour_g_m3: float, t_c: float) -> float:
+    """Relative humidity (%) of air holding `vapour_g_m3` at `t_c`."""
+    return 100.0 * vapour_g_m3 / saturation_density_g_m3(t_c)
+
+
+def vapour_from_rh(rh_pct: np.ndarray, t_c: np.ndarray) -> np.ndarray:
+    """Absolute humidity (g/m3) from relative humidity and temperature, vectorised."""
+    t_c = np.asarray(t_c, dtype=float)
+    es = 610.78 * np.exp(17.27 * t_c / (t_c + 237.3))
+    return np.asarray(rh_pct, dtype=float) / 100.0 * es * 2.1668 / (t_c + 273.15)
