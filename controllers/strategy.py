@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -52,10 +52,7 @@ def local_hours(times_s: np.ndarray, tz_name: str) -> np.ndarray:
     uniq, inv = np.unique(hours, return_inverse=True)
     offs = np.array(
         [
-            datetime.fromtimestamp(h * 3600.0, tz=timezone.utc)
-            .astimezone(tz)
-            .utcoffset()
-            .total_seconds()
+            datetime.fromtimestamp(h * 3600.0, tz=UTC).astimezone(tz).utcoffset().total_seconds()
             for h in uniq
         ]
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,7 +18,7 @@ H = SETPOINTS.index("heat_c")
 
 
 def _utc(s: str) -> float:
-    return datetime.fromisoformat(s).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(s).replace(tzinfo=UTC).timestamp()
 
 
 def _day(date: str, step_min: float = 1.0):
@@ -68,7 +68,7 @@ def test_sun_times_at_bleiswijk_match_almanac_within_five_minutes():
         ("2018-06-21", "2018-06-21T03:19", "2018-06-21T20:05"),
         ("2018-12-21", "2018-12-21T07:48", "2018-12-21T15:31"),
     ]:
-        times, ctx = _day(date, step_min=60)
+        _times, ctx = _day(date, step_min=60)
         assert abs(ctx.sunrise_s[12] - _utc(rise)) < 300
         assert abs(ctx.sunset_s[12] - _utc(sett)) < 300
 
@@ -107,7 +107,7 @@ def test_local_hours_follow_daylight_saving():
 def test_bad_periods_are_rejected():
     with pytest.raises(SetpointError, match="start_ref 'noon' is not one of"):
         DayPeriod("noon", 0, 0, {})
-    with pytest.raises(SetpointError, match="heat_c = 50 is outside 5..35 C"):
+    with pytest.raises(SetpointError, match=r"heat_c = 50 is outside 5\.\.35 C"):
         DayPeriod("clock", 0, 0, {"heat_c": 50.0})
     with pytest.raises(SetpointError, match="unknown setpoint 'heat'"):
         DayPeriod("clock", 0, 0, {"heat": 20.0})
