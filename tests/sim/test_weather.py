@@ -438,7 +438,6 @@ def test_reference_year_loads_as_a_cyclic_typical_year():
     assert (w["co2out_ppm"] == 320.0).all()  # the file's own column wins over the default
     assert w["tsky_c"].min() == pytest.approx(-33.7, abs=0.5)
     # Hourly means stamped at the end of their hour, centred: noon is near 12:40 CET.
-    hour = w.local_hour()
     dec = w.window("2019-12-01", 31)
     hour = dec.local_hour()
     profile = np.array([dec["iglob_w_m2"][np.round(hour) == h].mean() for h in range(24)])
