@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from controllers.day_periods import sun_times
+from sim.sun import sunrise_sunset_utc
 
 
 @dataclass
@@ -60,16 +60,30 @@ def local_hours(times_s: np.ndarray, tz_name: str) -> np.ndarray:
     return np.mod(local, 86400.0) / 3600.0
 
 
+def utc_offsets_s(times_s: np.ndarray, local_hour: np.ndarray) -> np.ndarray:
+    """Return the UTC offset (s, whole quarter hours) implied by UTC times and local hours."""
+    utc_sec = np.mod(np.asarray(times_s, dtype=np.float64), 86400.0)
+    off = np.mod(np.asarray(local_hour, dtype=np.float64) * 3600.0 - utc_sec + 43200.0, 86400.0)
+    return np.round((off - 43200.0) / 900.0) * 900.0
+
+
 def make_context(
     site: Any,
     times_s: np.ndarray,
     weather: dict[str, np.ndarray] | None = None,
     state: dict[str, float] | None = None,
 ) -> StrategyContext:
-    """Build a StrategyContext for `times_s` (UTC seconds) at `site`: local hours and sun times."""
+    """Build a StrategyContext for `times_s` (UTC seconds) at `site`: local hours and sun times.
+
+    Where the sun does not rise or set (polar day/night), 06:00 and 18:00 local stand in.
+    """
     times_s = np.asarray(times_s, dtype=np.float64)
     lh = local_hours(times_s, site.timezone)
-    rise, sett = sun_times(times_s, lh, site.latitude_deg, site.longitude_deg)
+    off = utc_offsets_s(times_s, lh)
+    rise, sett = sunrise_sunset_utc(times_s, site.latitude_deg, site.longitude_deg, off)
+    midnight = times_s - lh * 3600.0
+    rise = np.where(np.isnan(rise), midnight + 6 * 3600.0, rise)
+    sett = np.where(np.isnan(sett), midnight + 18 * 3600.0, sett)
     return StrategyContext(
         site=site,
         local_hour=lh,
