@@ -268,6 +268,10 @@ class _ReadOnlyDict(dict):
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
 
+    def __reduce__(self):
+        # Pickled copies (worker processes) are independent, so a plain dict is right there.
+        return (dict, (dict(self),))
+
 
 @dataclass(frozen=True)
 class Weather:
@@ -683,7 +687,8 @@ def _regular(
     for key, v in columns.items():
         ok = ~np.isnan(v)
         if not ok.any():
-            raise WeatherError(f"{name}: column for {key} holds no number at all")
+            label = "wind_dir_deg" if key.startswith("_wind_dir") else key
+            raise WeatherError(f"{name}: the column for {label} holds no number at all")
         tv = utc[ok]
         # Missing time between valid samples = spacing minus one step; edges count from the file.
         bounds = np.concatenate(([utc[0] - step_s], tv, [utc[-1] + step_s]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import pickle
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -101,6 +102,13 @@ def test_default_weather_is_cached_and_read_only():
     with pytest.raises(TypeError):
         w.values["tout_c"] = np.zeros(len(w))
     assert w.window("2018-09-01", 1)["tout_c"].flags.writeable is False
+
+
+def test_cached_weather_pickles_for_worker_processes():
+    w = pickle.loads(pickle.dumps(default_weather()))
+    np.testing.assert_array_equal(w["tout_c"], default_weather()["tout_c"])
+    w.values["tout_c"] = np.zeros(len(w))  # an independent copy may be changed
+    assert default_weather()["tout_c"].max() > 20
 
 
 def test_loading_the_season_is_fast():
@@ -362,7 +370,7 @@ def test_column_mapped_csv_with_offsets_gz_and_derived_signals(tmp_path):
         "wind_m_s": "Wind (m/s)",
         "co2out_ppm": "CO2",
     }
-    with pytest.raises(WeatherError, match="column for co2out_ppm holds no number"):
+    with pytest.raises(WeatherError, match="the column for co2out_ppm holds no number"):
         load_weather(path, columns=cols)
     del cols["co2out_ppm"]
     w = load_weather(path, columns=cols, step_s=300)
