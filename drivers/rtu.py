@@ -90,9 +90,16 @@ def find_frame(
 class RtuMaster:
     """A Modbus RTU master on one open pyserial port; one transaction at a time."""
 
-    def __init__(self, port: serial.SerialBase, timeout_s: float = 0.3) -> None:
+    def __init__(
+        self, port: serial.SerialBase, timeout_s: float = 0.3, silence_s: float | None = None
+    ) -> None:
         self.port = port
         self.timeout_s = timeout_s
+        if silence_s is None:
+            # 3.5 characters of 11 bits, but never below 5 ms: USB adapters, ptys and TCP
+            # deliver bytes in bursts with gaps of their own.
+            silence_s = max(0.005, 3.5 * 11 / float(getattr(port, "baudrate", 19200) or 19200))
+        self.silence_s = silence_s
         self._framer = FramerRTU(DecodePDU(is_server=False))
         self._decoder = DecodePDU(is_server=False)
         self._any_decoder = DecodePDU(is_server=False)
@@ -173,4 +180,7 @@ class RtuMaster:
             elif len(buf) < reply_size:
                 want = reply_size - len(buf)
             else:
+                # A full reply's worth of bytes and no valid frame: only bytes that follow
+                # without a pause (one inter-frame silence) can still complete a frame.
                 want = 1
+                deadline = min(deadline, time.monotonic() + self.silence_s)

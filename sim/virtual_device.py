@@ -254,6 +254,7 @@ class VirtualDevice:
                 raise _RefusedError(ILLEGAL_VALUE)
             commands[name] = value
         self.plant.apply(commands)
+        self._measurements = dict(self.plant.measurements())
         self.writes += 1
         self.last_write = self._clock()
         self.watchdog_tripped = False
