@@ -55,6 +55,9 @@ class ClimateComputerSettings:
     minpipe_rh_pct: float = 90.0
     minpipe_rh_band_pct: float = 5.0
     minpipe_hum_max_c: float = 40.0
+    # the minimum pipe setpoint fades out as the sun heats (radiation band, W/m2)
+    minpipe_rad_lo_w_m2: float = 200.0
+    minpipe_rad_hi_w_m2: float = 400.0
     # grow pipe: minimum while heating; second stage once the rail is at its maximum
     grow_pipe_min_c: float = 0.0
     grow_stage2_c: float = 30.0
@@ -288,6 +291,8 @@ A_FOG, A_IRR = _A["fog_pct"], _A["irrigation_pct"]
     P_MP_RH,
     P_MP_RH_BAND,
     P_MP_MAX,
+    P_MP_RAD_LO,
+    P_MP_RAD_HI,
     P_GROW_MIN,
     P_GROW_ST2,
     P_GROW_MAX,
@@ -424,7 +429,7 @@ def climate_computer_step(sp, meas, local_hour, dt_s, params, state, out) -> Non
             _ramp(hd_sp - hd, 0.0, pr[P_MP_HD_BAND]),
             _ramp(rh, pr[P_MP_RH], pr[P_MP_RH] + pr[P_MP_RH_BAND]),
         )
-        min_pipe = s[SP_MINPIPE]
+        min_pipe = s[SP_MINPIPE] * (1.0 - _ramp(iglob, pr[P_MP_RAD_LO], pr[P_MP_RAD_HI]))
         if hum_f > 0.0 and pr[P_MP_MAX] > tair:
             min_pipe = max(min_pipe, tair + hum_f * (pr[P_MP_MAX] - tair))
         min_pipe = min(min_pipe, pr[P_PIPE_MAX])

@@ -181,8 +181,13 @@ def test_heating_pi_integrates_up_to_the_maximum_and_then_uses_the_grow_pipe():
 
 
 def test_minimum_pipe_setpoint_and_its_humidity_raise():
-    out, _ = settle(sp(min_pipe_c=45.0), meas(tair_c=25.0))
+    out, _ = settle(sp(min_pipe_c=45.0), meas(tair_c=25.0, iglob_w_m2=0.0))
     assert out[A["pipe_sp_c"]] == 45.0
+    # the minimum fades out with sun: half at 300 W/m2, none at 400 W/m2
+    out, _ = settle(sp(min_pipe_c=45.0, heat_c=10.0), meas(tair_c=15.0, iglob_w_m2=300.0))
+    assert out[A["pipe_sp_c"]] == pytest.approx(22.5)
+    out, _ = settle(sp(min_pipe_c=45.0, heat_c=10.0), meas(tair_c=15.0, iglob_w_m2=400.0))
+    assert out[A["pipe_sp_c"]] == 0.0
     hd = humidity_deficit_g_m3(20.0, 70.0)
     out, _ = settle(sp(humidity_deficit_g_m3=hd + 0.5), meas(tair_c=20.0))
     assert out[A["pipe_sp_c"]] == pytest.approx(20.0 + 0.5 * (S.minpipe_hum_max_c - 20.0))
