@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import numba
 import numpy as np
 
 from controllers.climate_computer import CC_PARAMS, ClimateComputerSettings, climate_computer_step
@@ -35,6 +34,7 @@ from sim.crop import (
     C_T24,
 )
 from sim.economics import Prices, SeasonAccounts, is_peak_hour, load_prices, season_economics
+from sim.jit import njit
 from sim.physics import ACCOUNTS, WEATHER_INPUTS
 from sim.plant import (
     DEFAULT_PHYSICS_STEP_S,
@@ -101,7 +101,7 @@ class SeasonResult:
     accounts: dict[str, float] = field(default_factory=dict)
 
 
-@numba.njit(cache=True)
+@njit
 def _run_steps(
     x, crop, fn, fw, fs, acc, params, sp, w, local_hour, peak, cc_params, cc_state, forced,
     dt, dt_phys, record, rec, stats,
@@ -321,7 +321,9 @@ def _summary(g, weather, strategy, config, acc, crop, daily, weeks, stats, days,
     )
     money = season_economics(accounts, prices)
     fruits = fruits_a + fruits_b
-    start = datetime.fromtimestamp(weather.time_s[0], UTC).astimezone(ZoneInfo(weather.site.timezone))
+    start = datetime.fromtimestamp(weather.time_s[0], UTC).astimezone(
+        ZoneInfo(weather.site.timezone)
+    )
     return {
         "start": start.isoformat(),
         "days": round(days, 3),

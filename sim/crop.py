@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import math
 
-import numba
-
 from sim.config import PARAM_INDEX
+from sim.jit import njit
 
 CROP_STATES: tuple[str, ...] = (
     "leaf_dm_g_m2",
@@ -35,6 +34,9 @@ CROP_STATES: tuple[str, ...] = (
     "lai",
     "next_cohort",
     "pruned_leaf_dm_g_m2",
+    "assimilated_ch2o_g_m2",
+    "maintenance_ch2o_g_m2",
+    "fruit_growth_dm_g_m2",
 )
 (
     C_LEAF,
@@ -54,6 +56,9 @@ CROP_STATES: tuple[str, ...] = (
     C_LAI,
     C_NEXT,
     C_PRUNED,
+    C_ASSIM_TOTAL,
+    C_MAINT_TOTAL,
+    C_FRUIT_GROWTH,
 ) = range(len(CROP_STATES))
 
 #: Fruit cohorts kept per greenhouse (one per day; more than the longest development time).
@@ -74,6 +79,7 @@ P_KCO2 = PARAM_INDEX["crop.co2_half_saturation_ppm"]
 P_DMC = PARAM_INDEX["crop.fruit_dm_content"]
 P_HARVEST_KG = PARAM_INDEX["crop.harvest_weight_kg"]
 P_CLASS_B_KG = PARAM_INDEX["crop.class_b_min_weight_kg"]
+P_CLASS_B_SHARE = PARAM_INDEX["crop.class_b_base_share"]
 P_FRUIT_POT = PARAM_INDEX["crop.fruit_potential_dm_g"]
 P_DEV_DAYS = PARAM_INDEX["crop.fruit_development_days_20c"]
 P_DEV_BASE = PARAM_INDEX["crop.fruit_dev_base_c"]
@@ -93,7 +99,7 @@ _VEG_DMC = 0.08  # dry matter content of leaves and stems, for the water they ta
 _DAY_S = 86400.0
 
 
-@numba.njit(cache=True)
+@njit
 def init_crop(p, crop, fr_n, fr_w, fr_s) -> None:
     """Young plants at planting: leaves and stems, no fruits."""
     crop[:] = 0.0
@@ -107,17 +113,21 @@ def init_crop(p, crop, fr_n, fr_w, fr_s) -> None:
     fr_s[:] = 0.0
 
 
-@numba.njit(cache=True)
-def gross_assimilation_umol(p, par: float, co2: float, tair: float, lai: float) -> float:
-    """Canopy gross CO2 assimilation (umol/m2/s): rectangular hyperbola on absorbed PAR.
+_GAUSS_DEPTH = (0.1127017, 0.5, 0.8872983)
+_GAUSS_WEIGHT = (0.2777778, 0.4444444, 0.2777778)
 
-    The light-use efficiency falls with photorespiration at low CO2 (compensation point 1.7*T
-    ppm, Goudriaan); the light-saturated rate rises with CO2 (Michaelis-Menten) and has a
-    temperature optimum between 18 and 28 C.
+
+@njit
+def gross_assimilation_umol(p, par: float, co2: float, tair: float, lai: float) -> float:
+    """Canopy gross CO2 assimilation (umol/m2 floor/s), integrated over three canopy layers.
+
+    Each leaf layer follows a rectangular hyperbola on the PAR it absorbs (Beer's law with
+    the extinction coefficient). The light-use efficiency falls with photorespiration at low
+    CO2 (compensation point 1.7*T ppm, Goudriaan); the light-saturated leaf rate rises with CO2
+    (Michaelis-Menten) and has a temperature optimum between 18 and 28 C.
     """
     if par <= 0.0 or lai <= 0.0:
         return 0.0
-    absorbed = par * (1.0 - math.exp(-p[P_K] * lai))
     gamma = 1.7 * max(tair, 0.0)
     c = max(co2, gamma)
     efficiency = p[P_QE] * (c - gamma) / (c + 2.0 * gamma)
@@ -125,18 +135,23 @@ def gross_assimilation_umol(p, par: float, co2: float, tair: float, lai: float) 
     pmax = p[P_PMAX] * t_factor * (c - gamma) / (c - gamma + p[P_KCO2])
     if pmax <= 0.0:
         return 0.0
-    light = efficiency * absorbed
-    return light * pmax / (light + pmax)
+    k = p[P_K]
+    total = 0.0
+    for i in range(3):
+        absorbed = k * par * math.exp(-k * lai * _GAUSS_DEPTH[i])
+        light = efficiency * absorbed
+        total += _GAUSS_WEIGHT[i] * light * pmax / (light + pmax)
+    return total * lai
 
 
-@numba.njit(cache=True)
+@njit
 def _development_rate(p, t24: float) -> float:
     """Fruit development stage per second at a 24-h mean temperature."""
     rel = max(t24 - p[P_DEV_BASE], 0.0) / (20.0 - p[P_DEV_BASE])
     return rel / (p[P_DEV_DAYS] * _DAY_S)
 
 
-@numba.njit(cache=True)
+@njit
 def _potential_dw(p, stage: float, dstage: float) -> float:
     """Potential dry-weight gain (g per fruit) over a stage increment (logistic curve)."""
     lo = 1.0 / (1.0 + math.exp(-_FRUIT_SHAPE * (stage - 0.5)))
@@ -144,7 +159,7 @@ def _potential_dw(p, stage: float, dstage: float) -> float:
     return p[P_FRUIT_POT] * (hi - lo)
 
 
-@numba.njit(cache=True)
+@njit
 def crop_step(p, crop, fr_n, fr_w, fr_s, tair: float, assim_ch2o_g: float, dt: float) -> float:
     """Advance the crop by `dt` seconds given the mean air temperature and the assimilates
     (g CH2O/m2) fixed during the step. Returns the water (L/m2) built into new biomass.
@@ -152,6 +167,7 @@ def crop_step(p, crop, fr_n, fr_w, fr_s, tair: float, assim_ch2o_g: float, dt: f
     crop[C_AGE] += dt
     crop[C_T24] += (tair - crop[C_T24]) * min(dt / _DAY_S, 1.0)
     crop[C_POOL] += assim_ch2o_g
+    crop[C_ASSIM_TOTAL] += assim_ch2o_g
     q10 = 2.0 ** ((tair - 25.0) / 10.0)
     rate = _development_rate(p, crop[C_T24])
     dstage = rate * dt
@@ -167,9 +183,13 @@ def crop_step(p, crop, fr_n, fr_w, fr_s, tair: float, assim_ch2o_g: float, dt: f
     veg_sink = p[P_VEG_SINK] * stems * temp_rel * dt / _DAY_S
 
     maintenance = (
-        p[P_M_LEAF] * crop[C_LEAF] + p[P_M_STEM] * crop[C_STEM] + p[P_M_FRUIT] * fruit_dm
-    ) * q10 * dt / _DAY_S
+        (p[P_M_LEAF] * crop[C_LEAF] + p[P_M_STEM] * crop[C_STEM] + p[P_M_FRUIT] * fruit_dm)
+        * q10
+        * dt
+        / _DAY_S
+    )
     crop[C_POOL] -= maintenance
+    crop[C_MAINT_TOTAL] += maintenance
     demand_ch2o = (fruit_sink + veg_sink) / p[P_EFF]
     supply = 1.0
     if demand_ch2o > 0.0:
@@ -203,11 +223,18 @@ def crop_step(p, crop, fr_n, fr_w, fr_s, tair: float, assim_ch2o_g: float, dt: f
             continue
         gain = _potential_dw(p, fr_s[k], dstage) * supply
         fr_w[k] += gain
+        crop[C_FRUIT_GROWTH] += fr_n[k] * gain
         fr_s[k] += dstage
         water += fr_n[k] * gain * (1.0 / dmc - 1.0) / 1000.0
         if fr_w[k] >= harvest_dm:
-            crop[C_HARV_A_N] += fr_n[k]
-            crop[C_HARV_A_KG] += fr_n[k] * fr_w[k] / dmc / 1000.0
+            # shape defects, more of them on fruits grown short of assimilates
+            stress = max(p[P_ABORT] - crop[C_SUPPLY24], 0.0) / p[P_ABORT]
+            share_b = min(p[P_CLASS_B_SHARE] + 0.5 * stress, 1.0)
+            kg = fr_n[k] * fr_w[k] / dmc / 1000.0
+            crop[C_HARV_A_N] += fr_n[k] * (1.0 - share_b)
+            crop[C_HARV_A_KG] += kg * (1.0 - share_b)
+            crop[C_HARV_B_N] += fr_n[k] * share_b
+            crop[C_HARV_B_KG] += kg * share_b
             fr_n[k] = 0.0
         elif fr_s[k] >= 1.0:
             if fr_w[k] >= class_b_dm:

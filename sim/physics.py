@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import math
 
-import numba
-
 from drivers.signals import ACTUATORS
 from sim.config import PARAM_INDEX
+from sim.jit import njit
 from sim.psychro import (
     AIR_HEAT_CAPACITY_J_M3_K,
     CO2_MG_M3_PER_PPM,
@@ -157,12 +156,16 @@ P_SLAB_CAP = PARAM_INDEX["irrigation.slab_capacity_l_m2"]
 PAR_PER_GLOBAL_UMOL_J = 2.3
 _SIGMA = 5.670e-8
 _PSYCHRO_PA_K = 66.5
-_BOUNDARY_RESISTANCE_S_M = 200.0
+_BOUNDARY_RESISTANCE_S_M = 275.0
+# absorbed short-wave minus the canopy's long-wave loss to the cover, as a share
+_NET_RADIATION_SHARE = 0.6
+# stomata close further in the dark than the light response alone says
+_NIGHT_STOMATA = 2.0
 _WATER_HEAT_J_L_K = 4180.0
 _STEEL_WALL_J_M_K = 1100.0  # ~3 mm steel wall of a 51 mm pipe per metre
 
 
-@numba.njit(cache=True)
+@njit
 def _relax(value: float, source: float, sink: float, capacity: float, dt: float):
     """Exact step of capacity*dv/dt = source - sink*v; returns (new value, mean over the step)."""
     if sink <= 0.0:
@@ -179,24 +182,22 @@ def _relax(value: float, source: float, sink: float, capacity: float, dt: float)
     return new, mean
 
 
-@numba.njit(cache=True)
+@njit
 def pipe_capacity_j_m2_k(diameter: float, length: float) -> float:
     """Heat capacity of a pipe circuit's water and steel per m2 of floor."""
     water_l = math.pi * (0.5 * diameter) ** 2 * length * 1000.0
     return water_l * _WATER_HEAT_J_L_K + _STEEL_WALL_J_M_K * length * diameter / 0.051
 
 
-@numba.njit(cache=True)
+@njit
 def light_transmission(p, screen_e: float, screen_b: float) -> float:
     """Share of outside global radiation reaching the crop through cover and screens."""
     return (
-        p[P_TAU]
-        * (1.0 - screen_e * (1.0 - p[P_SE_TAU]))
-        * (1.0 - screen_b * (1.0 - p[P_SB_TAU]))
+        p[P_TAU] * (1.0 - screen_e * (1.0 - p[P_SE_TAU])) * (1.0 - screen_b * (1.0 - p[P_SB_TAU]))
     )
 
 
-@numba.njit(cache=True)
+@njit
 def canopy_par(p, act, iglob: float) -> tuple[float, float]:
     """(sun PAR, lamp PAR) at the top of the canopy, umol/m2/s."""
     tau = light_transmission(p, act[A_SCREEN_E] / 100.0, act[A_SCREEN_B] / 100.0)
@@ -205,7 +206,7 @@ def canopy_par(p, act, iglob: float) -> tuple[float, float]:
     return sun, lamps
 
 
-@numba.njit(cache=True)
+@njit
 def ventilation_m3_m2_s(p, act, tair: float, tout: float, wind: float) -> float:
     """Air exchange through vents and leakage (m3 per m2 floor per s), Boulard-Baille style."""
     lee = min(max(act[A_LEE], 0.0), 100.0) / 100.0
@@ -220,13 +221,19 @@ def ventilation_m3_m2_s(p, act, tair: float, tout: float, wind: float) -> float:
     return (vents + leak) * (1.0 - closed * (1.0 - p[P_SCREEN_AIR]))
 
 
-@numba.njit(cache=True)
+@njit
 def transpiration_terms(p, tair: float, lai: float, net_rad: float, co2: float):
     """Stanghellini transpiration as a0 - a1*vapour (g/m2/s, vapour in g/m3)."""
     if lai <= 0.0:
         return 0.0, 0.0
     per_leaf = max(net_rad, 0.0) / (2.0 * lai)
-    r_s = 82.0 * (per_leaf + 4.3) / (per_leaf + 0.54)
+    r_s = (
+        82.0
+        * (per_leaf + 4.3)
+        / (per_leaf + 0.54)
+        * _NIGHT_STOMATA
+        / (1.0 + (_NIGHT_STOMATA - 1.0) * min(per_leaf / 20.0, 1.0))
+    )
     r_s *= 1.0 + 6.1e-7 * (max(co2, 200.0) - 200.0) ** 2
     slope = saturation_pressure_slope_pa_k(tair)
     denom = slope + _PSYCHRO_PA_K * (1.0 + r_s / _BOUNDARY_RESISTANCE_S_M)
@@ -238,7 +245,7 @@ def transpiration_terms(p, tair: float, lai: float, net_rad: float, co2: float):
     return a0 / LATENT_HEAT_J_G, a1 / LATENT_HEAT_J_G
 
 
-@numba.njit(cache=True)
+@njit
 def physics_substep(x, p, act, w, lai, gross_assim_mg, resp_mg, peak, dt, acc):
     """Advance one greenhouse's climate states `x` by `dt` seconds.
 
@@ -261,7 +268,7 @@ def physics_substep(x, p, act, w, lai, gross_assim_mg, resp_mg, peak, dt, acc):
     q_sun = iglob * light_transmission(p, screen_e, screen_b)
     lamp_w = lamp_par / p[P_LAMP_EFF]
     absorbed = 1.0 - math.exp(-0.7 * lai)
-    net_rad = 0.8 * (q_sun + 0.5 * lamp_w) * absorbed
+    net_rad = _NET_RADIATION_SHARE * (q_sun + 0.5 * lamp_w) * absorbed
 
     # --- air exchange and cover
     g_ex = ventilation_m3_m2_s(p, act, tair, tout, wind)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-import numba
 import numpy as np
 
 from drivers.signals import ACTUATORS, MEASUREMENTS
@@ -26,6 +25,7 @@ from sim.crop import (
     gross_assimilation_umol,
     init_crop,
 )
+from sim.jit import njit
 from sim.physics import (
     ACC_GROWTH_WATER,
     ACCOUNTS,
@@ -82,7 +82,7 @@ def initial_states(n: int, weather_row: np.ndarray, params: np.ndarray):
     return x, crop, fruit_n, fruit_w, fruit_s, np.zeros((n, len(ACCOUNTS)))
 
 
-@numba.njit(cache=True)
+@njit
 def advance_greenhouse(x, crop, fr_n, fr_w, fr_s, acc, p, act, w, peak, dt_total, dt_phys):
     """Advance one greenhouse by `dt_total` seconds in physics sub-steps of at most `dt_phys`,
     then the crop once with the assimilates of the interval. Returns mean heat flux (W/m2).
@@ -108,7 +108,7 @@ def advance_greenhouse(x, crop, fr_n, fr_w, fr_s, acc, p, act, w, peak, dt_total
     return heat / dt_total
 
 
-@numba.njit(cache=True)
+@njit
 def read_sensors(x, p, act, w, out) -> None:
     """What the greenhouse's sensors read now, in MEASUREMENTS order."""
     out[M_TAIR] = x[X_TAIR]
@@ -125,7 +125,7 @@ def read_sensors(x, p, act, w, out) -> None:
     out[M_RAIN] = w[W_RAIN]
 
 
-@numba.njit(cache=True)
+@njit
 def humidity_deficit_g_m3(x) -> float:
     """Humidity deficit of the greenhouse air, g/m3."""
     return max(saturation_density_g_m3(x[X_TAIR]) - x[X_VAP], 0.0)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from sim.jit import njit
 
 #: rho * cp of air, J/m3/K
 AIR_HEAT_CAPACITY_J_M3_K = 1.2 * 1006.0
@@ -15,31 +16,31 @@ LATENT_HEAT_J_G = 2450.0
 CO2_MG_M3_PER_PPM = 1.805
 
 
-@numba.njit(cache=True)
+@njit
 def saturation_pressure_pa(t_c: float) -> float:
     """Saturation vapour pressure over water (Tetens), Pa."""
     return 610.78 * math.exp(17.27 * t_c / (t_c + 237.3))
 
 
-@numba.njit(cache=True)
+@njit
 def saturation_pressure_slope_pa_k(t_c: float) -> float:
     """d(saturation vapour pressure)/dT, Pa/K."""
     return saturation_pressure_pa(t_c) * 17.27 * 237.3 / (t_c + 237.3) ** 2
 
 
-@numba.njit(cache=True)
+@njit
 def vapour_density_g_m3(pressure_pa: float, t_c: float) -> float:
     """Absolute humidity (g/m3) of air at vapour pressure `pressure_pa` and temperature `t_c`."""
     return pressure_pa * 2.1668 / (t_c + 273.15)
 
 
-@numba.njit(cache=True)
+@njit
 def saturation_density_g_m3(t_c: float) -> float:
     """Absolute humidity of saturated air, g/m3."""
     return vapour_density_g_m3(saturation_pressure_pa(t_c), t_c)
 
 
-@numba.njit(cache=True)
+@njit
 def relative_humidity_pct(vapour_g_m3: float, t_c: float) -> float:
     """Relative humidity (%) of air holding `vapour_g_m3` at `t_c`."""
     return 100.0 * vapour_g_m3 / saturation_density_g_m3(t_c)

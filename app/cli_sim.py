@@ -1,0 +1,185 @@
+"""`serra sim run` and `serra sim sweep`: simulated seasons from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from app.cli import CliError
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    from controllers.actuator_replay import ActuatorReplayError
+    from controllers.season import SeasonError
+    from controllers.setpoints import SetpointError
+    from controllers.sweep import SweepError
+    from sim.config import ConfigError
+    from sim.economics import EconomicsError
+    from sim.weather import WeatherError
+
+    return (
+        ActuatorReplayError,
+        ConfigError,
+        EconomicsError,
+        SeasonError,
+        SetpointError,
+        SweepError,
+        WeatherError,
+    )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--weather", metavar="CSV", help="weather file (default: shipped AGC 2018 season)"
+    )
+    parser.add_argument(
+        "--weather-columns",
+        metavar="MAP",
+        help="for other CSVs: canonical=column pairs, e.g. time=Date,tout_c=T,rhout_pct=RH,...",
+    )
+    parser.add_argument(
+        "--fill-gaps", action="store_true", help="interpolate weather gaps longer than 1 h"
+    )
+    parser.add_argument("--start", metavar="DATE", help="first local day, YYYY-MM-DD")
+    parser.add_argument("--days", type=float, metavar="N", help="season length in days")
+    parser.add_argument(
+        "--strategy",
+        choices=("grower", "schedule"),
+        default="grower",
+        help="grower rules, or a setpoint schedule replayed over them (needs --setpoints)",
+    )
+    parser.add_argument("--setpoints", metavar="CSV", help="setpoint schedule to replay")
+    parser.add_argument("--actuators", metavar="CSV", help="force actuator positions (open loop)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change a grower-rules setpoint or setting, e.g. --set co2_ppm=1000",
+    )
+    parser.add_argument("--config", metavar="TOML", help="greenhouse configuration overrides")
+    parser.add_argument("--prices", metavar="TOML", help="price table overrides")
+    parser.add_argument(
+        "--physics-step", type=float, default=None, metavar="S", help="physics sub-step, s"
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `serra sim ...` to the command line."""
+    sim = subparsers.add_parser("sim", help="simulated seasons")
+    sim_sub = sim.add_subparsers(dest="sim_command", required=True)
+    run = sim_sub.add_parser("run", help="simulate one season, print its JSON summary")
+    _add_run_options(run)
+    run.add_argument("--out", metavar="DIR", help="also write climate.csv, crop.csv, summary.json")
+    run.set_defaults(handler=_run)
+    sweep = sim_sub.add_parser("sweep", help="many seasons with varied settings, CSV on stdout")
+    _add_run_options(sweep)
+    sweep.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="NAME=LO..HI",
+        help="setpoint (heat_c), setting, or greenhouse parameter (section.key) to vary",
+    )
+    sweep.add_argument("--n", type=int, required=True, help="number of runs")
+    sweep.add_argument("--seed", type=int, default=0, help="seed of the Latin hypercube")
+    sweep.add_argument("--workers", type=int, default=None, help="worker processes")
+    sweep.set_defaults(handler=_sweep)
+
+
+def _parse_pairs(text: str, what: str) -> dict[str, str]:
+    pairs = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise CliError(f"{what}: {item!r} is not NAME=VALUE")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def _setup(args: argparse.Namespace):
+    """Load weather, config, prices, schedules and the strategy the run options describe."""
+    from controllers.actuator_replay import load_actuator_csv
+    from controllers.grower_rules import GrowerRules
+    from controllers.setpoints import load_setpoint_csv
+    from sim.config import load_config
+    from sim.economics import load_prices
+    from sim.weather import default_weather, load_weather
+
+    if args.days is not None and args.days <= 0:
+        raise CliError(f"--days must be positive, got {args.days:g}")
+    if args.strategy == "schedule" and not args.setpoints:
+        raise CliError("--strategy schedule needs --setpoints CSV")
+    config = load_config(args.config)
+    prices = load_prices(args.prices)
+    if args.weather:
+        if not Path(args.weather).exists():
+            raise CliError(f"{args.weather}: no such weather file")
+        columns = (
+            _parse_pairs(args.weather_columns, "--weather-columns")
+            if (args.weather_columns)
+            else None
+        )
+        weather = load_weather(args.weather, columns=columns, fill_gaps=args.fill_gaps)
+    else:
+        weather = default_weather()
+    weather = weather.window(args.start, args.days)
+    if weather.step_s > 300:
+        weather = weather.resample(300)
+    overrides = {}
+    for name, value in _parse_pairs(",".join(args.set), "--set").items() if args.set else []:
+        try:
+            overrides[name] = float(value)
+        except ValueError:
+            raise CliError(f"--set {name}={value}: the value must be a number") from None
+    strategy = GrowerRules.from_overrides(overrides) if overrides else GrowerRules()
+    if args.strategy == "schedule":
+        strategy.name = "schedule"
+    setpoints = load_setpoint_csv(args.setpoints) if args.setpoints else None
+    actuators = load_actuator_csv(args.actuators) if args.actuators else None
+    run_kwargs = {"setpoint_schedule": setpoints, "actuator_schedule": actuators, "prices": prices}
+    if args.physics_step is not None:
+        if not args.physics_step > 0:
+            raise CliError(f"--physics-step must be positive, got {args.physics_step:g}")
+        run_kwargs["physics_step_s"] = args.physics_step
+    return weather, config, strategy, run_kwargs
+
+
+def _run(args: argparse.Namespace) -> int:
+    from controllers.season import run_season
+    from controllers.season_files import write_season_outputs
+
+    try:
+        weather, config, strategy, run_kwargs = _setup(args)
+        result = run_season(weather, strategy, config, record=bool(args.out), **run_kwargs)[0]
+    except _input_errors() as exc:
+        raise CliError(str(exc)) from None
+    if args.out:
+        write_season_outputs(result, args.out, weather.site.timezone)
+    json.dump(result.summary, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from controllers.sweep import design, parse_vary, run_sweep
+
+    try:
+        weather, config, _, run_kwargs = _setup(args)
+        varies = [parse_vary(text) for text in args.vary]
+        names = [v.name for v in varies]
+        if len(set(names)) != len(names):
+            raise CliError("each --vary name may appear once")
+        if args.set:
+            raise CliError("--set and --vary cannot be combined in a sweep; vary the name instead")
+        values = design(varies, args.n, args.seed)
+        rows = run_sweep(weather, varies, values, config, workers=args.workers, **run_kwargs)
+    except _input_errors() as exc:
+        raise CliError(str(exc)) from None
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return 0
