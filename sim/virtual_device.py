@@ -113,7 +113,7 @@ class VirtualDevice:
         self._pending_s = 0.0
         self.last_write: float | None = None
         self.watchdog_trips = 0
-        self.watchdog_tripped = False
+        self.safe_state = False
         self.requests = 0
         self.writes = 0
         self._enter_safe_state()  # power-up state, as real actuator nodes do
@@ -145,7 +145,7 @@ class VirtualDevice:
                 self.plant.advance(self._pending_s)
                 self._pending_s = 0.0
                 self._measurements = dict(self.plant.measurements())
-            if self.watchdog_s > 0 and not self.watchdog_tripped:
+            if self.watchdog_s > 0 and not self.safe_state:
                 since = now - (self.last_write if self.last_write is not None else self.started)
                 if since >= self.watchdog_s:
                     self._enter_safe_state()
@@ -160,7 +160,7 @@ class VirtualDevice:
         }
         if safe:
             self.plant.apply(safe)
-        self.watchdog_tripped = True
+        self.safe_state = True
 
     # -- frames ----------------------------------------------------------------------------
     def find_request(self, buf: bytes | bytearray) -> Found | int | None:
@@ -257,7 +257,7 @@ class VirtualDevice:
         self._measurements = dict(self.plant.measurements())
         self.writes += 1
         self.last_write = self._clock()
-        self.watchdog_tripped = False
+        self.safe_state = False
 
     def status(self) -> dict[str, object]:
         """Counters for logs and tests: requests, writes, watchdog, injected faults, plant time."""
@@ -266,7 +266,7 @@ class VirtualDevice:
                 "requests": self.requests,
                 "writes": self.writes,
                 "watchdog_trips": self.watchdog_trips,
-                "watchdog_tripped": self.watchdog_tripped,
+                "safe_state": self.safe_state,
                 "faults": dict(self.faults.counts),
                 "plant_time_s": self.plant.time_s,
             }

@@ -1,0 +1,97 @@
+"""`serra device` and `serra poll` end to end, in subprocesses, with the real simulated plant."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from app.cli import main
+
+SERRA = [sys.executable, "-m", "app"]
+
+
+def _start_device(*args: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [*SERRA, "device", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    address = proc.stdout.readline().strip()
+    if not address:
+        proc.kill()
+        raise AssertionError(f"device printed no address: {proc.stderr.read()}")
+    return proc, address
+
+
+def _stop(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    return err
+
+
+def test_poll_once_json_against_device_listening_on_socket():
+    proc, url = _start_device("--listen", "socket://127.0.0.1:0", "--speed", "60")
+    try:
+        assert url.startswith("socket://127.0.0.1:")
+        out = subprocess.run(
+            [*SERRA, "poll", "--port", url, "--once", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        err = _stop(proc)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    signals = doc["signals"]
+    assert len(signals) == 22
+    tair = signals["tair_c"]
+    assert set(tair) >= {"value", "unit", "quality", "age_s"}
+    assert tair["unit"] == "C" and tair["quality"] == "good" and 0 <= tair["age_s"] < 5
+    assert 5.0 < tair["value"] < 40.0 and 300 < signals["co2_ppm"]["value"] < 2000
+    assert signals["vent_lee_pct"]["value"] == 5.0  # safe state at power-up
+    assert doc["health"]["climate"]["ok"] == 1
+    assert '"requests": 4' in err
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="pseudo-terminals are POSIX only")
+def test_device_on_pty_prints_its_path_and_serves_the_real_plant():
+    from drivers.nodes import load_nodes
+    from drivers.poller import BusPoller
+
+    proc, path = _start_device("--pty", "--speed", "600", "--watchdog-s", "0")
+    try:
+        assert path.startswith("/dev/")
+        poller = BusPoller(load_nodes(), path)
+        poller.write_many({"pipe_sp_c": 70.0, "co2_valve_pct": 100.0})
+        first = poller.poll_once()
+        poller.close()
+    finally:
+        _stop(proc)
+    assert first["pipe_sp_c"].value == 70.0 and first["co2_valve_pct"].value == 100.0
+    assert first["rh_pct"].quality.value == "good"
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["device", "--pty", "--fault-crc", "1.5"], "crc_p=1.5 must be within 0..1"),
+        (["device", "--pty", "--disconnect", "5"], "--disconnect '5': expected START:END"),
+        (["device", "--listen", "tcp://x:1"], "must look like socket://HOST:PORT"),
+        (["device", "--pty", "--speed", "0"], "--speed 0.0: must be a positive number"),
+        (["poll", "--nodes", "/nonexistent/n.toml", "--once"], "cannot read nodes file"),
+        (["poll", "--once"], "no port given"),
+        (["poll", "--port", "socket://127.0.0.1:1", "--once"], "cannot open socket://127.0.0.1:1"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
