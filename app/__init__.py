@@ -1,0 +1,1 @@
+"""The `serra` command line and (later) the Qt GUI; composes every other layer."""

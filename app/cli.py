@@ -1,0 +1,47 @@
+"""The `serra` command line. Subcommands import their layers lazily so `--help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module has `register(subparsers)` adding its subcommands; every handler returns an exit code.
+_COMMAND_MODULES = ("app.cli_sim", "app.cli_device")
+
+
+class CliError(Exception):
+    """A user mistake on the command line: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for every `serra` subcommand."""
+    parser = argparse.ArgumentParser(prog="serra", description="Serra greenhouse controller")
+    subparsers = parser.add_subparsers(dest="command")
+    for module_name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `serra` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return args.handler(args)
+    except CliError as exc:
+        print(f"serra: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The plant's vocabulary (signals, units) and serial I/O."""

@@ -1,0 +1,1 @@
+"""The simulated greenhouse: weather, climate physics, cucumber crop, economics, virtual device."""

@@ -1,0 +1,1 @@
+"""SQLite storage: schema, time series, events, exports. Arrives with the store issue."""
