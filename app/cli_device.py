@@ -117,6 +117,9 @@ def run_device(args: argparse.Namespace) -> int:
         plant = Plant(start=args.start) if args.start else Plant()
     except ValueError as exc:
         raise _cli_error(f"--start {args.start!r}: {exc}") from None
+    # One plant second now, so a (re)compile of the physics happens before the first request
+    # rather than while a master waits for a reply.
+    plant.advance(1.0)
     try:
         device = VirtualDevice(
             plant, nodes, speed=args.speed, watchdog_s=args.watchdog_s, faults=faults
