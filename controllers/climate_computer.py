@@ -27,11 +27,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
-import numba
 import numpy as np
 
 from controllers.setpoints import SETPOINT_RANGES, SETPOINTS, SetpointError
 from drivers.signals import ACTUATORS, MEASUREMENTS, SIGNALS
+from sim.jit import njit, njit_inline
 
 
 @dataclass
@@ -341,12 +341,12 @@ A_FOG, A_IRR = _A["fog_pct"], _A["irrigation_pct"]
 ) = range(len(CC_PARAMS))
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _clip(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _ramp(x: float, lo: float, hi: float) -> float:
     """0 below lo, 1 above hi, linear between (a step at lo when the band is empty)."""
     if hi <= lo:
@@ -354,19 +354,19 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return _clip((x - lo) / (hi - lo), 0.0, 1.0)
 
 
-@numba.njit(cache=True, inline="always")
+@njit_inline
 def _move(pos: float, target: float, max_step: float) -> float:
     return pos + _clip(target - pos, -max_step, max_step)
 
 
-@numba.njit(cache=True)
+@njit
 def humidity_deficit_g_m3(tair_c: float, rh_pct: float) -> float:
     """Humidity deficit (g/m3) of air at `tair_c` and `rh_pct` (Tetens saturation pressure)."""
     es = 610.78 * math.exp(17.27 * tair_c / (tair_c + 237.3))
     return (1.0 - rh_pct / 100.0) * es * 2.1667 / (tair_c + 273.15)
 
 
-@numba.njit(cache=True)
+@njit
 def climate_computer_step(sp, meas, local_hour, dt_s, params, state, out) -> None:
     """Turn setpoints + measurements into actuator commands for n greenhouses (see module doc)."""
     n = sp.shape[0]

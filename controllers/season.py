@@ -218,7 +218,7 @@ def run_season(
     rec = np.zeros((n, m if record else 0, len(CLIMATE_COLUMNS)))
 
     tz = ZoneInfo(site.timezone)
-    steps_per_day = max(1, int(round(86400.0 / step)))
+    steps_per_day = max(1, round(86400.0 / step))
     crop_rows: list[np.ndarray] = []
     crop_dates: list[str] = []
     for i0 in range(0, m, steps_per_day):

@@ -29,10 +29,7 @@ _DEFAULTS = _read_defaults()
 
 #: Flat names of every numeric parameter, in the order of the kernel's parameter array.
 PARAM_NAMES: tuple[str, ...] = tuple(
-    f"{section}.{key}"
-    for section, table in _DEFAULTS.items()
-    if section != "site"
-    for key in table
+    f"{section}.{key}" for section, table in _DEFAULTS.items() if section != "site" for key in table
 )
 PARAM_INDEX: dict[str, int] = {name: i for i, name in enumerate(PARAM_NAMES)}
 
@@ -81,7 +78,7 @@ class GreenhouseConfig:
         return np.array([self.values[name] for name in PARAM_NAMES], dtype=np.float64)
 
     def with_values(self, **changes: float) -> GreenhouseConfig:
-        """A copy with some "section.key" values replaced (names with dots as `a__b` or via dict)."""
+        """A copy with "section.key" values replaced, the dot written as `__` in the keyword."""
         return replace_values(self, {k.replace("__", "."): v for k, v in changes.items()})
 
 

@@ -42,3 +42,8 @@ numba.config.CACHE_DIR = _cache_dir()
 def njit(function):
     """Compile `function` with numba (nopython mode), cached on disk per source fingerprint."""
     return numba.njit(cache=True)(function)
+
+
+def njit_inline(function):
+    """Like `njit`, and inlined into its numba callers (small helpers in hot loops)."""
+    return numba.njit(cache=True, inline="always")(function)

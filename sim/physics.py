@@ -158,9 +158,11 @@ _SIGMA = 5.670e-8
 _PSYCHRO_PA_K = 66.5
 _BOUNDARY_RESISTANCE_S_M = 275.0
 # absorbed short-wave minus the canopy's long-wave loss to the cover, as a share
-_NET_RADIATION_SHARE = 0.6
+_NET_RADIATION_SHARE = 0.4
 # stomata close further in the dark than the light response alone says
-_NIGHT_STOMATA = 2.0
+_NIGHT_STOMATA = 3.0
+# below this share of its capacity the substrate limits transpiration
+_DRY_SLAB_SHARE = 0.2
 _WATER_HEAT_J_L_K = 4180.0
 _STEEL_WALL_J_M_K = 1100.0  # ~3 mm steel wall of a 51 mm pipe per metre
 
@@ -173,10 +175,8 @@ def _relax(value: float, source: float, sink: float, capacity: float, dt: float)
         return new, 0.5 * (value + new)
     rate = sink * dt / capacity
     equilibrium = source / sink
-    if rate < 1e-6:
-        share = 1.0 - 0.5 * rate
-    else:
-        share = -math.expm1(-rate) / rate  # mean of exp(-t) over the step
+    # mean of exp(-t) over the step, with its series where the division would lose precision
+    share = 1.0 - 0.5 * rate if rate < 1e-6 else -math.expm1(-rate) / rate
     new = equilibrium + (value - equilibrium) * math.exp(-rate)
     mean = equilibrium + (value - equilibrium) * share
     return new, mean
@@ -283,6 +283,10 @@ def physics_substep(x, p, act, w, lai, gross_assim_mg, resp_mg, peak, dt, acc):
     # --- vapour: transpiration, fogging, exchange, condensation on the cover
     vap_out = w[W_RHOUT] / 100.0 * saturation_density_g_m3(tout)
     a0, a1 = transpiration_terms(p, tair, lai, net_rad, x[X_CO2])
+    # stomata close as the substrate dries out
+    water_share = min(max(x[X_SLAB] / (_DRY_SLAB_SHARE * p[P_SLAB_CAP]), 0.0), 1.0)
+    a0 *= water_share
+    a1 *= water_share
     vap_sat = saturation_density_g_m3(tair)
     fog = 0.0
     if x[X_VAP] < vap_sat:
@@ -421,6 +425,7 @@ def physics_substep(x, p, act, w, lai, gross_assim_mg, resp_mg, peak, dt, acc):
     return q_sun, sun_par + lamp_par, boiler
 
 
+@njit
 def stored_heat_j_m2(x, p) -> float:
     """Sensible heat held by air, mass and both pipe circuits (J/m2 above 0 C), for ledgers."""
     return (

@@ -45,6 +45,7 @@ from sim.physics import (
     X_VAP,
     canopy_par,
     physics_substep,
+    stored_heat_j_m2,
 )
 from sim.psychro import relative_humidity_pct, saturation_density_g_m3, vapour_from_rh
 
@@ -87,7 +88,7 @@ def advance_greenhouse(x, crop, fr_n, fr_w, fr_s, acc, p, act, w, peak, dt_total
     """Advance one greenhouse by `dt_total` seconds in physics sub-steps of at most `dt_phys`,
     then the crop once with the assimilates of the interval. Returns mean heat flux (W/m2).
     """
-    n_sub = max(1, int(math.ceil(dt_total / dt_phys - 1e-9)))
+    n_sub = max(1, math.ceil(dt_total / dt_phys - 1e-9))
     h = dt_total / n_sub
     assim_g = 0.0
     t_sum = 0.0
@@ -218,6 +219,22 @@ class Plant:
             )
             self.time_s += dt
             remaining -= dt
+
+    def accounts(self) -> dict[str, float]:
+        """Season-to-date totals and flux ledgers per m2 (sim.physics.ACCOUNTS)."""
+        return {name: float(v) for name, v in zip(ACCOUNTS, self._acc, strict=True)}
+
+    def stored_heat_j_m2(self) -> float:
+        """Sensible heat held by air, mass and pipes now, J/m2 (for energy ledgers)."""
+        return float(stored_heat_j_m2(self._x, self._params))
+
+    def states(self) -> dict[str, float]:
+        """The climate states (sim.physics.STATES) now."""
+        return {name: float(v) for name, v in zip(STATES, self._x, strict=True)}
+
+    def crop_states(self) -> dict[str, float]:
+        """The crop states (sim.crop.CROP_STATES) now."""
+        return {name: float(v) for name, v in zip(CROP_STATES, self._crop, strict=True)}
 
     def measurements(self) -> dict[str, float]:
         """Sensor readings now: MEASUREMENTS plus hd_g_m3, heat_w_m2 and wind_dir_deg."""
