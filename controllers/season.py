@@ -324,7 +324,7 @@ def _summary(g, weather, strategy, config, acc, crop, daily, weeks, stats, days,
     start = datetime.fromtimestamp(weather.time_s[0], UTC).astimezone(
         ZoneInfo(weather.site.timezone)
     )
-    return {
+    summary = {
         "start": start.isoformat(),
         "days": round(days, 3),
         "strategy": getattr(strategy, "name", type(strategy).__name__),
@@ -349,3 +349,4 @@ def _summary(g, weather, strategy, config, acc, crop, daily, weeks, stats, days,
         "par_mol_m2": round(a["par_mol"], 1),
         "physics_step_s": dt_phys,
     }
+    return {k: float(v) if isinstance(v, np.floating) else v for k, v in summary.items()}

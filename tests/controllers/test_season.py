@@ -1,0 +1,134 @@
+"""A simulated AGC 2018 season with grower rules: published ranges and the right responses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from controllers.grower_rules import GrowerRules
+from controllers.season import CLIMATE_COLUMNS, run_season
+from sim.weather import default_weather
+
+
+@pytest.fixture(scope="module")
+def agc_2018():
+    return default_weather().window("2018-08-14", 115)
+
+
+@pytest.fixture(scope="module")
+def reference(agc_2018):
+    return run_season(agc_2018, GrowerRules())[0]
+
+
+def test_grower_season_lands_in_published_agc_ranges(reference):
+    s = reference.summary
+    assert 40.0 <= s["yield_kg_m2"] <= 55.0
+    assert 100.0 <= s["fruits_per_m2"] <= 140.0
+    assert 100.0 <= s["heat_kwh_m2"] <= 250.0
+    assert 100.0 <= s["electricity_kwh_m2"] <= 200.0
+    assert 8.0 <= s["co2_kg_m2"] <= 15.0
+    assert 200.0 <= s["water_l_m2"] <= 300.0
+    assert 19.0 <= s["mean_tair_c"] <= 23.0
+    # class-A fruits weigh about 0.39 kg at harvest in the AGC data
+    assert 0.35 <= s["mean_fruit_weight_kg"] <= 0.45
+    assert s["yield_class_a_kg_m2"] > 0.9 * s["yield_kg_m2"]
+
+
+def test_harvest_starts_about_three_weeks_after_planting(reference):
+    daily = reference.crop[:, -1]  # cumulative yield
+    first = int(np.argmax(daily > 0.0))
+    assert 12 <= first <= 28
+
+
+def test_lai_reaches_a_closed_canopy(reference):
+    lai = reference.crop[:, 0]
+    assert lai[0] < 1.0
+    assert 2.5 <= lai[40:].mean() <= 3.5
+
+
+def test_summary_money_adds_up(reference):
+    s = reference.summary
+    costs = sum(s["costs_eur_m2"].values())
+    assert s["net_profit_eur_m2"] == pytest.approx(s["revenue_eur_m2"] - costs, abs=1e-3)
+    # AGC: the reference growers' fruit was worth ~EUR 44/m2 at 124 fruits
+    assert 30.0 <= s["revenue_eur_m2"] <= 50.0
+
+
+def test_climate_record_covers_every_step(reference, agc_2018):
+    assert reference.climate.shape == (len(agc_2018), len(CLIMATE_COLUMNS))
+    assert np.isfinite(reference.climate).all()
+
+
+@pytest.fixture(scope="module")
+def variants(agc_2018):
+    strategies = [
+        GrowerRules(),
+        GrowerRules.from_overrides({"heat_c": 22.5}),  # 2 C warmer by day, profile kept
+        GrowerRules.from_overrides({"co2_ppm": 0.0}),  # no dosing
+        GrowerRules.from_overrides({"lamps_pct": 0.0}),  # no lamps
+    ]
+    results = run_season(agc_2018, strategies, record=False)
+    return [r.summary for r in results]
+
+
+def test_more_heat_gives_a_warmer_greenhouse_and_costs_energy(variants):
+    base, warm = variants[0], variants[1]
+    assert warm["mean_tair_c"] > base["mean_tair_c"] + 0.8
+    assert warm["heat_kwh_m2"] > base["heat_kwh_m2"] * 1.2
+
+
+def test_co2_dosing_raises_co2_and_yield(variants):
+    base, none = variants[0], variants[2]
+    assert none["co2_kg_m2"] == 0.0
+    assert base["mean_co2_ppm"] > none["mean_co2_ppm"] + 150.0
+    assert base["yield_kg_m2"] > none["yield_kg_m2"] * 1.05
+
+
+def test_lamps_add_light_and_yield(variants):
+    base, dark = variants[0], variants[3]
+    assert dark["electricity_kwh_m2"] == 0.0
+    assert base["par_mol_m2"] > dark["par_mol_m2"] * 1.2
+    assert base["yield_kg_m2"] > dark["yield_kg_m2"] * 1.1
+
+
+def test_closed_vents_make_the_greenhouse_wetter(agc_2018):
+    window = agc_2018.window("2018-09-01", 14)
+    closed = (
+        np.array([window.time_s[0]]),
+        {"vent_lee_pct": np.zeros(1), "vent_wind_pct": np.zeros(1)},
+    )
+    base, shut = (
+        run_season(window, GrowerRules(), record=False)[0],
+        run_season(window, GrowerRules(), record=False, actuator_schedule=closed)[0],
+    )
+    assert shut.summary["mean_rh_pct"] > base.summary["mean_rh_pct"] + 5.0
+    assert shut.summary["mean_tair_c"] > base.summary["mean_tair_c"]
+
+
+def test_halving_the_physics_step_changes_yield_by_less_than_one_percent(agc_2018):
+    coarse = run_season(agc_2018, GrowerRules(), record=False, physics_step_s=60.0)[0]
+    fine = run_season(agc_2018, GrowerRules(), record=False, physics_step_s=30.0)[0]
+    a, b = coarse.summary["yield_kg_m2"], fine.summary["yield_kg_m2"]
+    assert abs(a - b) / b < 0.01
+    assert (
+        abs(coarse.summary["heat_kwh_m2"] - fine.summary["heat_kwh_m2"])
+        / fine.summary["heat_kwh_m2"]
+        < 0.02
+    )
+
+
+def test_greenhouses_stepped_together_match_separate_runs(agc_2018):
+    window = agc_2018.window("2018-10-01", 10)
+    warm = GrowerRules.from_overrides({"heat_c": 22.0})
+    together = run_season(window, [GrowerRules(), warm], record=False)
+    alone = run_season(window, warm, record=False)[0]
+    assert together[1].summary == alone.summary
+    assert together[0].summary != together[1].summary
+
+
+def test_setpoint_schedule_replaces_the_strategy_values(agc_2018):
+    window = agc_2018.window("2018-11-01", 7)
+    schedule = (np.array([window.time_s[0]]), {"heat_c": np.array([24.0])})
+    base = run_season(window, GrowerRules(), record=False)[0].summary
+    hot = run_season(window, GrowerRules(), record=False, setpoint_schedule=schedule)[0].summary
+    assert hot["mean_tair_c"] > base["mean_tair_c"] + 2.0
