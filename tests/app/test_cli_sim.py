@@ -1,0 +1,148 @@
+"""`serra sim run` / `serra sim sweep` as a user calls them: outputs, and bad input refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from app.cli import main
+
+SUMMARY_KEYS = {
+    "start", "days", "yield_kg_m2", "yield_class_a_kg_m2", "fruits_per_m2", "revenue_eur_m2",
+    "costs_eur_m2", "net_profit_eur_m2", "heat_kwh_m2", "electricity_kwh_m2", "co2_kg_m2",
+    "water_l_m2", "mean_tair_c",
+}  # fmt: skip
+CLIMATE_KEYS = [
+    "time", "tair_c", "rh_pct", "co2_ppm", "pipe_c", "pipe_grow_c", "vent_lee_pct", "vent_wind_pct",
+    "screen_energy_pct", "screen_blackout_pct", "lamps_pct", "par_umol_m2_s", "heat_w_m2", "tout_c",
+    "iglob_w_m2",
+]  # fmt: skip
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_sim_run_prints_the_summary_and_writes_season_files(capsys, tmp_path):
+    out = tmp_path / "season"
+    code, stdout, _ = run_cli(capsys, "sim", "run", "--start", "2018-09-01", "--days", "3",
+                              "--out", str(out))  # fmt: skip
+    assert code == 0
+    summary = json.loads(stdout)
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["start"] == "2018-09-01T00:00:00+02:00"
+    assert summary["days"] == 3.0
+    assert set(summary["costs_eur_m2"]) == {
+        "heat",
+        "electricity",
+        "co2",
+        "water",
+        "labour",
+        "plants",
+    }
+    assert json.loads((out / "summary.json").read_text()) == summary
+    with (out / "climate.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert set(CLIMATE_KEYS) <= set(rows[0])
+    assert len(rows) == 3 * 288
+    assert rows[0]["time"] == "2018-09-01T00:00:00+02:00"
+    assert 10.0 < float(rows[150]["tair_c"]) < 40.0
+    crop_rows = (out / "crop.csv").read_text().splitlines()
+    assert crop_rows[0].startswith("date,lai,")
+    assert [r.split(",")[0] for r in crop_rows[1:]] == ["2018-09-01", "2018-09-02", "2018-09-03"]
+    assert not list(out.glob(".*"))  # no temporary files left
+
+
+def test_setpoint_replay_and_forced_actuators_change_the_season(capsys, tmp_path):
+    setpoints = tmp_path / "sp.csv"
+    setpoints.write_text("time,heat_c\n2018-11-01T00:00:00+01:00,24\n")
+    actuators = tmp_path / "act.csv"
+    actuators.write_text("time,lamps_pct\n2018-11-01T00:00:00+01:00,0\n")
+    base_args = ("sim", "run", "--start", "2018-11-01", "--days", "4")
+    _, base, _ = run_cli(capsys, *base_args)
+    _, warm, _ = run_cli(
+        capsys, *base_args, "--strategy", "schedule", "--setpoints", str(setpoints)
+    )
+    _, dark, _ = run_cli(capsys, *base_args, "--actuators", str(actuators))
+    base, warm, dark = json.loads(base), json.loads(warm), json.loads(dark)
+    assert warm["strategy"] == "schedule"
+    assert warm["mean_tair_c"] > base["mean_tair_c"] + 1.5
+    assert base["electricity_kwh_m2"] > 4.0  # HPS lamps ~14 h a day in November
+    assert dark["electricity_kwh_m2"] == 0.0
+
+
+def test_sweep_prints_one_row_per_run(capsys):
+    code, stdout, _ = run_cli(capsys, "sim", "sweep", "--vary", "heat_c=18..23", "--n", "3",
+                              "--start", "2018-11-01", "--days", "3", "--workers", "2")  # fmt: skip
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(stdout)))
+    assert [float(r["heat_c"]) for r in rows] == [18.0, 20.5, 23.0]
+    temps = [float(r["mean_tair_c"]) for r in rows]
+    assert temps[0] < temps[1] < temps[2]
+    assert {"run", "yield_kg_m2", "net_profit_eur_m2", "cost_heat_eur_m2"} <= set(rows[0])
+
+
+def _wur(lines: list[str]) -> str:
+    header = "%time,AbsHumOut,Iglob,PARout,Pyrgeo,RadSum,Rain,Rhout,Tout,Winddir,Windsp"
+    return "\n".join([header, *lines]) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "expected"),
+    [
+        (
+            {"w.csv": "when,temp\n2018-08-14T00:00,17\n"},
+            ["--weather", "@w.csv"],
+            "w.csv",
+        ),
+        (
+            {"w.csv": _wur([
+                "43326.00000,13,0,0,-30,0,0,88,17.7,32,3.2",
+                "43326.00347,13,0,0,-30,0,0,88,17.7,32,3.2",
+                "43326.00000,13,0,0,-30,0,0,88,17.7,32,3.2",
+            ])},
+            ["--weather", "@w.csv"],
+            "time runs backwards at line 4",
+        ),
+        ({}, ["--start", "2017-01-01"], "2018-08-14"),
+        ({}, ["--start", "2018-12-01", "--days", "30"], "2018-12-07"),
+        (
+            {"sp.csv": "time,heat_c\n2018-08-14T00:00:00+02:00,80\n"},
+            ["--setpoints", "@sp.csv"],
+            "sp.csv row 2: heat_c = 80 is outside 5..35 C",
+        ),
+        ({}, ["--set", "heat_c=80"], "heat_c = 80 is outside 5..35 C"),
+        (
+            {"gh.toml": "[heating]\nboiler_kw = 3\n"},
+            ["--config", "@gh.toml"],
+            "unknown key heating.boiler_kw",
+        ),
+        (
+            {"act.csv": "time,vent_lee_pct\n2018-08-14T00:00:00+02:00,150\n"},
+            ["--actuators", "@act.csv"],
+            "act.csv row 2: vent_lee_pct = 150 is outside 0..100 %",
+        ),
+        ({}, ["--days", "0"], "--days must be positive"),
+    ],
+    ids=[
+        "unknown-weather-columns", "time-backwards", "start-before-file", "length-past-file",
+        "setpoint-out-of-range", "set-out-of-range", "unknown-config-key", "actuator-out-of-range",
+        "zero-days",
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_clear_line_and_writes_nothing(capsys, tmp_path, setup, args, expected):
+    for name, text in setup.items():
+        (tmp_path / name).write_text(text)
+    args = [str(tmp_path / a[1:]) if a.startswith("@") else a for a in args]
+    out = tmp_path / "out"
+    code, stdout, stderr = run_cli(capsys, "sim", "run", *args, "--out", str(out))
+    assert code != 0
+    assert stdout == ""
+    assert len(stderr.strip().splitlines()) == 1
+    assert expected in stderr
+    assert not out.exists()
