@@ -6,12 +6,11 @@ same names and order as the columns of a `--setpoints` replay file (ARCHITECTURE
 
 from __future__ import annotations
 
-import csv
-import math
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+
+from controllers.schedule_csv import read_schedule_csv
 
 SETPOINTS: tuple[str, ...] = (
     "heat_c",
@@ -108,20 +107,6 @@ def validate_setpoints(
             check_value(name, float(col[i]), where=f"{source} row {i + row_offset}")
 
 
-def _parse_time(text: str, where: str) -> float:
-    try:
-        t = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise SetpointError(
-            f"{where}: time {text!r} is not ISO 8601, e.g. 2018-08-14T00:00:00+02:00"
-        ) from None
-    if t.tzinfo is None or t.utcoffset() is None:
-        raise SetpointError(
-            f"{where}: time {text!r} has no UTC offset; write e.g. 2018-08-14T00:00:00+02:00"
-        )
-    return t.timestamp()
-
-
 def load_setpoint_csv(path: str | Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Read a `--setpoints` replay file: `time` (ISO 8601 with offset) plus setpoint columns.
 
@@ -130,48 +115,8 @@ def load_setpoint_csv(path: str | Path) -> tuple[np.ndarray, dict[str, np.ndarra
     value there. Raises SetpointError (naming file, row and column) for unknown columns, a time
     without offset, times that do not increase, and values outside `SETPOINT_RANGES`.
     """
-    path = Path(path)
-    name = path.name
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except OSError as exc:
-        raise SetpointError(f"{path}: cannot read setpoint file ({exc.strerror})") from None
-    if not rows:
-        raise SetpointError(f"{name}: empty file; expected a header 'time,<setpoint>,...'")
-    header = [h.strip() for h in rows[0]]
-    if not header or header[0] != "time":
-        raise SetpointError(f"{name} row 1: first column must be 'time', got {header[:1]}")
-    columns = header[1:]
-    for c in columns:
-        if c not in SETPOINT_RANGES:
-            raise SetpointError(
-                f"{name} row 1: unknown column {c!r}; allowed: time, {', '.join(SETPOINTS)}"
-            )
-    if len(set(columns)) != len(columns):
-        raise SetpointError(f"{name} row 1: a column appears twice")
-    body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
-    times = np.empty(len(body))
-    values = np.full((len(body), len(columns)), np.nan)
-    for i, r in enumerate(body):
-        where = f"{name} row {i + 2}"
-        if len(r) != len(header):
-            raise SetpointError(f"{where}: {len(r)} cells, header has {len(header)}")
-        times[i] = _parse_time(r[0], where)
-        if i and times[i] <= times[i - 1]:
-            raise SetpointError(f"{where}: time {r[0]!r} does not increase")
-        for j, cell in enumerate(r[1:]):
-            if not cell.strip():
-                continue
-            try:
-                v = float(cell)
-            except ValueError:
-                raise SetpointError(f"{where}: {columns[j]} = {cell!r} is not a number") from None
-            if math.isnan(v):
-                continue
-            values[i, j] = v
-    validate_setpoints(values, source=name, row_offset=2, columns=tuple(columns), allow_nan=True)
-    return times, {c: values[:, j].copy() for j, c in enumerate(columns)}
+    units = {name: setpoint_unit(name) for name in SETPOINTS}
+    return read_schedule_csv(path, SETPOINT_RANGES, SetpointError, units)
 
 
 def apply_schedule(
