@@ -1,0 +1,427 @@
+"""The real-time control loop: read, decide, act, record.
+
+Each tick (`tick_s` seconds of the loop's clock; default 60 s):
+
+1. read the latest measurements from the bus (one poll cycle);
+2. on the strategy's cadence (`strategy_every_s` plant seconds) ask the strategy for setpoints;
+   a failing strategy raises an alarm and the last setpoints stay in force;
+3. let the climate computer (numba kernel, its state kept across ticks) turn setpoints and
+   measurements into actuator commands, with dt = plant seconds since the previous tick;
+4. pass them through the safety layer (fail-safe, bounds, rate limits, overrides, interlocks);
+5. write them to the bus; the next poll's readbacks are compared with them (alarms);
+6. hand a TickRecord to the recorder.
+
+Plant time (UTC seconds; what the strategy, the climate computer's clock hour and the records
+use) comes from `plant_clock`; the pacing of ticks from `clock`/`sleep`. Both are injectable, so
+tests run a day in milliseconds of waiting.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from controllers.alarms import AlarmConfig, AlarmManager, Notify
+from controllers.climate_computer import (
+    CC_PARAMS,
+    ClimateComputerSettings,
+    climate_computer_step,
+    new_state,
+)
+from controllers.overrides import Override, Overrides
+from controllers.records import Event, Recorder, TickRecord
+from controllers.safety import SafetyConfig, SafetyLayer
+from controllers.setpoints import SETPOINTS, apply_schedule
+from controllers.strategy import Strategy, StrategyContext, make_context
+from drivers.errors import DriverError
+from drivers.signals import ACTUATORS, MEASUREMENTS
+
+
+class LoopError(Exception):
+    """A control loop that cannot be built or started; the message says what to change."""
+
+
+class Bus(Protocol):
+    """What the loop needs of a bus (the API of drivers.poller.BusPoller)."""
+
+    def open(self) -> bool:
+        """Open the port if possible."""
+
+    def poll_once(self) -> dict[str, Any]:
+        """Read every node once; readings with value and quality."""
+
+    def write_many(self, commands: Mapping[str, float]) -> None:
+        """Write commands; raise a DriverError if the bus refused or did not confirm."""
+
+    def writable_signals(self) -> dict[str, Any]:
+        """Writable command signals with their map entries."""
+
+    def health(self) -> dict[str, Any]:
+        """Per-node health counters (objects with `ok`, `consecutive_failures`, ...)."""
+
+
+class ScheduleReplay:
+    """Schedule replay: a base strategy with a `--setpoints` schedule's columns replacing it."""
+
+    def __init__(self, base: Strategy, times_s: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+        self.base = base
+        self.times_s = np.asarray(times_s, dtype=np.float64)
+        self.columns = columns
+        self.name = "schedule"
+        self.settings = getattr(base, "settings", ClimateComputerSettings())
+
+    def setpoints(self, times_s: np.ndarray, context: StrategyContext) -> np.ndarray:
+        """The base strategy's setpoints with the scheduled columns in force (step-wise)."""
+        plan = self.base.setpoints(times_s, context)
+        return apply_schedule(plan, times_s, self.times_s, self.columns)
+
+
+class _LocalHour:
+    """Site-local clock hour of a UTC time, with the UTC offset cached per hour."""
+
+    def __init__(self, timezone: str) -> None:
+        self._tz = ZoneInfo(timezone)
+        self._hour = math.nan
+        self._offset = 0.0
+
+    def __call__(self, t: float) -> float:
+        h = math.floor(t / 3600.0)
+        if h != self._hour:
+            dt = datetime.fromtimestamp(h * 3600.0, tz=UTC).astimezone(self._tz)
+            self._offset = dt.utcoffset().total_seconds()
+            self._hour = h
+        return ((t + self._offset) % 86400.0) / 3600.0
+
+
+def default_site():
+    """The shipped greenhouse's site (sim.config defaults: Bleiswijk, Europe/Amsterdam)."""
+    from sim.config import load_config
+
+    return load_config()
+
+
+class ControlLoop:
+    """Runs strategy, climate computer and safety layer against a bus, recording every tick.
+
+    `bus`: a drivers.poller.BusPoller (or anything with its API). `recorder`: a Recorder.
+    `plant_clock()` returns plant time in UTC seconds (controllers.clock.PlantClock);
+    `clock()` / `sleep(s)` pace the ticks (defaults: time.monotonic and waiting on the stop
+    event). `settings`: climate-computer settings (default: the strategy's, if it has them).
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        strategy: Strategy,
+        recorder: Recorder,
+        *,
+        plant_clock: Callable[[], float],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+        tick_s: float = 60.0,
+        strategy_every_s: float = 300.0,
+        site: Any = None,
+        settings: ClimateComputerSettings | None = None,
+        safety: SafetyConfig | None = None,
+        alarms: AlarmConfig | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        if not (math.isfinite(tick_s) and tick_s > 0):
+            raise LoopError(f"tick {tick_s!r} s must be a positive number of seconds")
+        if not (math.isfinite(strategy_every_s) and strategy_every_s > 0):
+            raise LoopError(f"strategy cadence {strategy_every_s!r} s must be positive")
+        self.bus = bus
+        self.strategy = strategy
+        self.recorder = recorder
+        self.plant_clock = plant_clock
+        self._clock = clock
+        self._sleep = sleep
+        self.tick_s = float(tick_s)
+        self.strategy_every_s = float(strategy_every_s)
+        self.site = site if site is not None else default_site()
+        self._local_hour = _LocalHour(self.site.timezone)
+        settings = settings or getattr(strategy, "settings", None) or ClimateComputerSettings()
+        self._params = np.ascontiguousarray(settings.to_array()[None, :])
+        valve = getattr(self.site, "values", {}).get("irrigation.valve_flow_l_m2_h")
+        if valve is not None:  # the computer knows its valves
+            self._params[0, CC_PARAMS.index("irr_flow_l_m2_h")] = float(valve)
+        safety = safety or SafetyConfig()
+        self.safety = SafetyLayer(safety.with_map_bounds(bus.writable_signals()))
+        self._record_failed = False
+        self.alarms = AlarmManager(self._emit, notify, alarms)
+        self.overrides = Overrides(self._emit)
+        self.stop_event = threading.Event()
+        self._cc_state = new_state(1)
+        self._sp = np.full((1, len(SETPOINTS)), np.nan)
+        self._meas = np.full((1, len(MEASUREMENTS)), np.nan)
+        self._out = np.zeros((1, len(ACTUATORS)))
+        self._next_strategy_s = -math.inf
+        self._last_plant_s: float | None = None
+        self._prev: dict[str, float] | None = None
+        self._last_written: dict[str, float] | None = None
+        self._write_failed = False
+        self.started = False
+        self.resumed: dict[str, Any] | None = None
+        self.ticks = 0
+        self.last_record: TickRecord | None = None
+        self.last_safety = None
+        self.last_overhead_s = 0.0
+        self.last_bus_s = 0.0
+
+    # -- events ----------------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        try:
+            self.recorder.record_event(event)
+        except Exception:  # noted; the tick raises the recording_error alarm
+            self._record_failed = True
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the bus and resume from the recorder's last setpoints and overrides."""
+        if self.started:
+            return
+        self.bus.open()
+        now = self.plant_clock()
+        try:
+            saved = self.recorder.restore()
+        except Exception:
+            saved = None
+            self._record_failed = True
+        restored_overrides: list[Override] = []
+        if saved:
+            for name, value in (saved.get("setpoints") or {}).items():
+                if name in SETPOINTS and value is not None and math.isfinite(float(value)):
+                    self._sp[0, SETPOINTS.index(name)] = float(value)
+            restored_overrides = self.overrides.restore(saved.get("overrides") or [], now)
+            self.resumed = saved
+        self.started = True
+        self._emit(
+            Event(
+                now,
+                "loop_started",
+                "loop",
+                f"control loop started ({self.strategy.name}, tick {self.tick_s:g} s)"
+                + (", resumed from the last record" if saved else ""),
+                data={
+                    "strategy": self.strategy.name,
+                    "tick_s": self.tick_s,
+                    "resumed": bool(saved),
+                    "overrides": [o.as_dict() for o in restored_overrides],
+                },
+            )
+        )
+
+    def run(self, max_ticks: int | None = None) -> int:
+        """Tick until `stop()` (or `max_ticks`), then leave actuators safe; return the tick count.
+
+        A late tick is not made up for: the schedule restarts from now, so ticks never burst.
+        """
+        self.start()
+        n = 0
+        next_t = self._clock()
+        try:
+            while not self.stop_event.is_set() and (max_ticks is None or n < max_ticks):
+                self.tick()
+                n += 1
+                next_t += self.tick_s
+                delay = next_t - self._clock()
+                if delay < 0:
+                    next_t = self._clock()
+                elif self._sleep is not None:
+                    self._sleep(delay)
+                else:
+                    self.stop_event.wait(delay)
+        finally:
+            self.shutdown()
+        return n
+
+    def stop(self) -> None:
+        """Ask `run()` to finish after the current tick (safe from signal handlers/threads)."""
+        self.stop_event.set()
+
+    def shutdown(self, reason: str = "stopped") -> None:
+        """Write every actuator's fail-safe value, record loop_stopped and flush the recorder."""
+        safe = self.safety.config.failsafe_commands()
+        writable = self.bus.writable_signals()
+        left_safe = True
+        try:
+            self.bus.write_many({k: v for k, v in safe.items() if k in writable})
+        except (DriverError, OSError):
+            left_safe = False  # the nodes' own watchdogs take over
+        now = self.plant_clock()
+        self._emit(
+            Event(
+                now,
+                "loop_stopped",
+                "loop",
+                f"control loop {reason}; actuators "
+                + ("left in their fail-safe state" if left_safe else "unreachable (watchdog)"),
+                data={"reason": reason, "left_safe": left_safe, "ticks": self.ticks},
+            )
+        )
+        try:
+            self.recorder.flush()
+        except Exception:
+            self._record_failed = True
+
+    # -- operator actions ------------------------------------------------------------------
+    def set_override(
+        self, actuator: str, value: float, duration_s: float, *, who: str, why: str
+    ) -> Override:
+        """Force `actuator` to `value` for `duration_s` plant seconds (recorded with who/why)."""
+        return self.overrides.set(
+            actuator, value, now_s=self.plant_clock(), duration_s=duration_s, who=who, why=why
+        )
+
+    def acknowledge(self, key: str, who: str) -> None:
+        """Acknowledge the active alarm `key` as seen by `who`."""
+        self.alarms.acknowledge(key, self.plant_clock(), who)
+
+    # -- one tick --------------------------------------------------------------------------
+    def tick(self) -> TickRecord:
+        """Read, decide, act and record once; return the record."""
+        if not self.started:
+            self.start()
+        t0 = time.perf_counter()
+        now = self.plant_clock()
+        if self._last_plant_s is None:
+            dt = self.tick_s * getattr(self.plant_clock, "speed", 1.0)
+        else:
+            dt = max(now - self._last_plant_s, 0.0)
+        self._last_plant_s = now
+        self.overrides.expire(now)
+
+        health = self.bus.health()
+        ok_before = {name: h.ok for name, h in health.items()}
+        tb = time.perf_counter()
+        readings = self.bus.poll_once()
+        bus_s = time.perf_counter() - tb
+        bus_ok = any(h.ok > ok_before.get(name, 0) for name, h in health.items())
+
+        values: dict[str, float | None] = {}
+        quality: dict[str, str] = {}
+        for key, r in readings.items():
+            values[key] = r.value
+            quality[key] = str(r.quality)
+        meas = self._meas[0]
+        good: dict[str, bool] = {}
+        meas_out: dict[str, float] = {}
+        for i, name in enumerate(MEASUREMENTS):
+            ok = quality.get(name) == "good" and values.get(name) is not None
+            good[name] = ok
+            meas[i] = float(values[name]) if ok else math.nan
+            meas_out[name] = meas[i]
+        readbacks = {
+            a: float(values[a])
+            for a in ACTUATORS
+            if quality.get(a) == "good" and values.get(a) is not None
+        }
+        if self._prev is None or self._write_failed:
+            # start (or resume after a failed write) from where the actuators really are
+            self._prev = {**(self._prev or {}), **readbacks} or None
+
+        self._update_setpoints(now, meas_out)
+        climate_computer_step(
+            self._sp, self._meas, self._local_hour(now), dt, self._params, self._cc_state, self._out
+        )
+        setpoints = {name: float(v) for name, v in zip(SETPOINTS, self._sp[0], strict=True)}
+        computed = {name: float(v) for name, v in zip(ACTUATORS, self._out[0], strict=True)}
+        result = self.safety.apply(
+            computed,
+            good=good,
+            measurements=meas_out,
+            setpoints=setpoints,
+            previous=self._prev,
+            dt_s=dt,
+            overrides=self.overrides.values(),
+        )
+        writable = self.bus.writable_signals()
+        to_write = {k: round(v, 3) for k, v in result.commands.items() if k in writable}
+        tw = time.perf_counter()
+        try:
+            if to_write:
+                self.bus.write_many(to_write)
+            self._write_failed = False
+        except (DriverError, OSError):
+            self._write_failed = True
+        bus_s += time.perf_counter() - tw
+
+        self.alarms.evaluate(
+            now,
+            values=values,
+            quality=quality,
+            bus_ok=bus_ok and not self._write_failed,
+            commanded=self._last_written,
+            readbacks=readbacks,
+        )
+        self._last_written = None if self._write_failed else to_write
+        self._prev = result.commands
+
+        health_out: dict[str, float] = {
+            "bus_ok": float(bus_ok),
+            "write_ok": float(not self._write_failed),
+            "dt_s": dt,
+            "bus_ms": bus_s * 1e3,
+            "alarms_active": float(len(self.alarms.active())),
+            "overrides_active": float(len(self.overrides.values())),
+        }
+        for name, h in health.items():
+            health_out[f"{name}.ok"] = float(h.ok)
+            health_out[f"{name}.consecutive_failures"] = float(h.consecutive_failures)
+        record = TickRecord(
+            time_s=now,
+            measurements={k: (math.nan if v is None else float(v)) for k, v in values.items()},
+            quality=quality,
+            setpoints=setpoints,
+            commands=result.commands,
+            readbacks=readbacks,
+            health=health_out,
+            mode="failsafe" if result.failsafe else "normal",
+        )
+        try:
+            self.recorder.record_tick(record)
+        except Exception:
+            self._record_failed = True
+        self.alarms.set_condition(
+            "recording_error", self._record_failed, now, "recording failed: records may be lost"
+        )
+        self._record_failed = False
+        self.ticks += 1
+        self.last_record = record
+        self.last_safety = result
+        self.last_bus_s = bus_s
+        self.last_overhead_s = time.perf_counter() - t0 - bus_s
+        return record
+
+    def _update_setpoints(self, now: float, state: dict[str, float]) -> None:
+        if now < self._next_strategy_s:
+            return
+        self._next_strategy_s = now + self.strategy_every_s
+        times = np.array([now])
+        try:
+            context = make_context(self.site, times, state=state)
+            row = np.asarray(self.strategy.setpoints(times, context), dtype=np.float64)
+            if row.shape != (1, len(SETPOINTS)):
+                raise LoopError(
+                    f"strategy returned shape {row.shape}, expected (1, {len(SETPOINTS)})"
+                )
+        except Exception as exc:
+            self.alarms.set_condition(
+                "strategy_error",
+                True,
+                now,
+                f"strategy {self.strategy.name} failed ({type(exc).__name__}: {exc}); "
+                "last setpoints kept",
+            )
+            return
+        self.alarms.set_condition("strategy_error", False, now)
+        row = row[0]
+        keep = np.isnan(row)
+        self._sp[0, ~keep] = row[~keep]
