@@ -1,0 +1,228 @@
+"""`serra run`: the headless control loop against a bus, recording to a SQLite database."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `run` subcommand."""
+    run = subparsers.add_parser(
+        "run",
+        help="run the headless control loop",
+        description="Poll the bus, decide setpoints, drive the actuators through the climate "
+        "computer and the safety layer, and record every tick and event, until SIGINT/SIGTERM "
+        "(then actuators are left in their fail-safe state and records flushed). A restart "
+        "resumes from the last recorded setpoints and overrides. Against the virtual device "
+        "at --speed S, give the loop the same --speed (and --start): plant time is derived "
+        "from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick.",
+    )
+    run.add_argument("--port", metavar="URL", help="port or pyserial URL (default: bus.port)")
+    run.add_argument("--nodes", metavar="TOML", help="nodes file (default: virtual greenhouse)")
+    run.add_argument("--db", metavar="FILE", help="database (default: serra.db in the data dir)")
+    run.add_argument(
+        "--strategy",
+        choices=("grower", "schedule"),
+        default="grower",
+        help="grower rules, or a setpoint schedule over them (needs --setpoints)",
+    )
+    run.add_argument("--setpoints", metavar="CSV", help="setpoint schedule to replay")
+    run.add_argument("--tick", type=float, default=60.0, help="seconds per tick (default 60)")
+    run.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="plant seconds per wall second: 1 for a real greenhouse, the device's --speed "
+        "for the virtual one",
+    )
+    run.add_argument(
+        "--start",
+        metavar="DATE",
+        help="plant time at loop start, site-local (default: now; with --speed other than 1, "
+        "the shipped weather's first day, as for `serra device`)",
+    )
+    run.add_argument(
+        "--strategy-every",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="plant seconds between strategy decisions (default 300)",
+    )
+    run.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE:MINUTES:WHO:WHY",
+        help="force an actuator from the start for MINUTES of plant time (repeatable)",
+    )
+    run.add_argument(
+        "--notify-command",
+        metavar="CMD",
+        help="shell command run per alarm, with $SERRA_ALARM_MESSAGE etc.",
+    )
+    run.add_argument("--desktop-notify", action="store_true", help="notify-send per alarm")
+    run.add_argument("--max-ticks", type=int, metavar="N", help="stop cleanly after N ticks")
+    run.set_defaults(handler=run_loop)
+
+
+def _error(message: str) -> Exception:
+    from app.cli import CliError
+
+    return CliError(message)
+
+
+def default_db_path() -> Path:
+    """serra.db in the user data dir (platformdirs), the folder created if missing."""
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("serra", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "serra.db"
+
+
+def _parse_override(text: str) -> tuple[str, float, float, str, str]:
+    try:
+        name, rest = text.split("=", 1)
+        value, minutes, who, why = rest.split(":", 3)
+        return name.strip(), float(value), float(minutes) * 60.0, who, why
+    except ValueError:
+        raise _error(
+            f"--override {text!r}: expected NAME=VALUE:MINUTES:WHO:WHY, "
+            "e.g. vent_lee_pct=0:30:anna:spraying"
+        ) from None
+
+
+def _plant_start(args: argparse.Namespace, site) -> float | None:
+    if args.start is None:
+        if args.speed == 1.0:
+            return None  # a real greenhouse: plant time is the wall clock
+        from sim.weather import default_weather
+
+        return float(default_weather().time_s[0])
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        t = datetime.fromisoformat(args.start)
+    except ValueError:
+        raise _error(f"--start {args.start!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=ZoneInfo(site.timezone))
+    return t.timestamp()
+
+
+def _strategy(args: argparse.Namespace):
+    from controllers.grower_rules import GrowerRules
+    from controllers.loop import ScheduleReplay
+    from controllers.setpoints import SetpointError, load_setpoint_csv
+
+    if args.strategy == "schedule" and not args.setpoints:
+        raise _error("--strategy schedule needs --setpoints CSV")
+    rules = GrowerRules()
+    if not args.setpoints:
+        return rules
+    try:
+        times, columns = load_setpoint_csv(args.setpoints)
+    except SetpointError as exc:
+        raise _error(str(exc)) from None
+    return ScheduleReplay(rules, times, columns)
+
+
+def _notifier(args: argparse.Namespace):
+    from controllers.notify import CommandNotifier, desktop_notifier
+
+    hooks = []
+    if args.notify_command:
+        hooks.append(CommandNotifier(args.notify_command))
+    if args.desktop_notify:
+        hook = desktop_notifier()
+        if hook is None:
+            raise _error("--desktop-notify: notify-send is not installed; use --notify-command")
+        hooks.append(hook)
+
+    def notify(alarm) -> None:
+        print(f"serra run: alarm {alarm.state}: {alarm.message}", file=sys.stderr, flush=True)
+        for hook in hooks:
+            hook(alarm)
+
+    return notify
+
+
+def run_loop(args: argparse.Namespace) -> int:
+    """Run the control loop until SIGINT/SIGTERM (or --max-ticks); exit 0 on a clean stop."""
+    from controllers.clock import PlantClock
+    from controllers.loop import ControlLoop, LoopError, default_site
+    from controllers.overrides import OverrideError
+    from drivers.errors import DriverError
+    from drivers.nodes import load_nodes
+    from drivers.poller import BusPoller
+    from store.errors import StoreError
+    from store.recorder import SqliteRecorder
+
+    for name, value in (("--tick", args.tick), ("--speed", args.speed)):
+        if not (math.isfinite(value) and value > 0):
+            raise _error(f"{name} {value}: must be a positive number")
+    if args.max_ticks is not None and args.max_ticks < 1:
+        raise _error(f"--max-ticks {args.max_ticks}: must be at least 1")
+    overrides = [_parse_override(text) for text in args.override]
+    strategy = _strategy(args)
+    notify = _notifier(args)
+    site = default_site()
+    start = _plant_start(args, site)
+    try:
+        bus = BusPoller(load_nodes(args.nodes), args.port)
+    except DriverError as exc:
+        raise _error(str(exc)) from None
+    db = Path(args.db) if args.db else default_db_path()
+    try:
+        recorder = SqliteRecorder(db).open()
+    except StoreError as exc:
+        raise _error(str(exc)) from None
+    try:
+        loop = ControlLoop(
+            bus,
+            strategy,
+            recorder,
+            plant_clock=PlantClock(start, args.speed),
+            tick_s=args.tick,
+            strategy_every_s=args.strategy_every,
+            site=site,
+            notify=notify,
+        )
+        loop.start()
+        for name, value, duration, who, why in overrides:
+            try:
+                loop.set_override(name, value, duration, who=who, why=why)
+            except OverrideError as exc:
+                loop.shutdown("stopped: bad --override")
+                raise _error(str(exc)) from None
+    except LoopError as exc:
+        recorder.close()
+        bus.close()
+        raise _error(str(exc)) from None
+
+    def on_signal(signum, _frame) -> None:
+        loop.stop()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    print(
+        f"serra run: {strategy.name} on {bus.url}, tick {args.tick:g} s, speed {args.speed:g}, "
+        f"recording to {db}" + (" (resumed)" if loop.resumed else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        ticks = loop.run(max_ticks=args.max_ticks)
+    finally:
+        try:
+            recorder.close()
+        except StoreError as exc:
+            print(f"serra run: {exc}", file=sys.stderr)
+        bus.close()
+    print(f"serra run: stopped after {ticks} ticks; actuators left safe", file=sys.stderr)
+    return 0
