@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import numpy as np
 
+from sim.sky import saturation_vapour_pressure_pa, sky_temperature_c
 from sim.sun import clear_sky_global_w_m2, solar_elevation_deg
 from sim.weather import (
     CANONICAL,
@@ -22,8 +23,6 @@ from sim.weather import (
     Site,
     Weather,
     WeatherError,
-    saturation_vapour_pressure_pa,
-    sky_temperature_c,
     utc_offsets_s,
 )
 

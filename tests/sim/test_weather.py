@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.sky import cloud_fraction_from_radiation, sky_temperature_c, sky_temperature_from_pyrgeo
 from sim.sun import clear_sky_global_w_m2, solar_elevation_deg
 from sim.weather import (
     BLEISWIJK,
@@ -20,12 +21,9 @@ from sim.weather import (
     Site,
     Weather,
     WeatherError,
-    cloud_fraction_from_radiation,
     default_weather,
     load_weather,
     reference_year,
-    sky_temperature_c,
-    sky_temperature_from_pyrgeo,
 )
 
 TZ = BLEISWIJK.tz
@@ -255,8 +253,8 @@ def test_gap_of_exactly_one_hour_is_allowed_and_longer_is_an_error(tmp_path):
         load_weather(path)
     assert str(err.value) == (
         "long.csv: 1 gap(s) longer than 1 h (local time): 2018-09-01 10:25 CEST to "
-        "2018-09-01 11:30 CEST (1 h 10 min); shorter gaps are interpolated, pass "
-        "fill_gaps=True to interpolate these too"
+        "2018-09-01 11:30 CEST (1 h 10 min); shorter gaps are interpolated; to interpolate "
+        "these too pass fill_gaps=True (--fill-gaps on the command line)"
     )
     assert np.isfinite(load_weather(path, fill_gaps=True)["tout_c"]).all()
 
