@@ -11,6 +11,7 @@ import csv
 import io
 import math
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -268,6 +269,14 @@ def import_csv(
 ) -> int:
     """Import a climate CSV all-or-nothing (one transaction, with a `data_import` event)."""
     rows = read_csv(path, channels)
+    try:
+        _write_import(store, path, channels, rows, who)
+    except sqlite3.Error as exc:
+        raise CsvImportError(f"{path}: writing failed, nothing was imported ({exc})") from None
+    return len(rows)
+
+
+def _write_import(store, path, channels, rows, who) -> None:
     times = [r[0] for r in rows]
     with store.write():
         timeseries.write_rows(store, rows)
@@ -291,7 +300,6 @@ def import_csv(
                 )
             ],
         )
-    return len(rows)
 
 
 def _header_of(rows: list[timeseries.Row], channels: Mapping[str, str]) -> list[str]:

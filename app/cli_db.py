@@ -1,0 +1,175 @@
+"""`serra db export | import | backup | info`: the farm's record in and out of its database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.cli import CliError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `db` subcommand and its actions."""
+    db = subparsers.add_parser(
+        "db",
+        help="export, import, back up the logged data",
+        description="Work with a Serra database: climate.csv export and import, online backup.",
+    )
+    actions = db.add_subparsers(dest="db_command", required=True)
+
+    exp = actions.add_parser(
+        "export",
+        help="logged climate as climate.csv columns",
+        description="Write the logged climate of a time range as climate.csv: time (ISO 8601 "
+        "with offset) then canonical columns. Raw ticks where kept, 5-min means where only "
+        "rollups remain. To stdout unless --out.",
+    )
+    exp.add_argument("--db", required=True, metavar="FILE", help="Serra database")
+    exp.add_argument("--from", dest="t_from", metavar="T", help="start (ISO 8601 or date)")
+    exp.add_argument("--to", dest="t_to", metavar="T", help="end, exclusive (ISO 8601 or date)")
+    exp.add_argument("--out", metavar="CSV", help="output file (written whole or not at all)")
+    exp.add_argument("--tz", default="UTC", help="zone of the times written and of naive T")
+    exp.set_defaults(handler=run_export)
+
+    imp = actions.add_parser(
+        "import",
+        help="import a logged climate CSV (all or nothing)",
+        description="Import a CSV with climate.csv columns (time with offset, canonical "
+        "names; actuator columns become readbacks). Refused whole, with row and column, on "
+        "unknown columns, bad times or non-numeric values.",
+    )
+    imp.add_argument("--db", required=True, metavar="FILE", help="Serra database (created)")
+    imp.add_argument("csv", metavar="CSV", help="file to import")
+    imp.set_defaults(handler=run_import)
+
+    bak = actions.add_parser(
+        "backup",
+        help="online backup, safe while the loop writes",
+        description="Copy the database with SQLite's online backup API into one consistent "
+        "snapshot, check it, then rename it into place.",
+    )
+    bak.add_argument("--db", required=True, metavar="FILE", help="Serra database")
+    bak.add_argument("--out", required=True, metavar="FILE", help="backup file")
+    bak.set_defaults(handler=run_backup)
+
+    info = actions.add_parser("info", help="schema version, channels, time range as JSON")
+    info.add_argument("--db", required=True, metavar="FILE", help="Serra database")
+    info.set_defaults(handler=run_info)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CliError(f"--tz {name!r} is not a time zone; give e.g. Europe/Amsterdam") from None
+
+
+def _time_arg(text: str | None, option: str, zone: ZoneInfo) -> float | None:
+    if text is None:
+        return None
+    try:
+        t = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(
+            f"{option} {text!r} is not a time; give ISO 8601 like 2024-03-01 or "
+            "2024-03-01T06:00+01:00"
+        ) from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=zone)
+    return t.timestamp()
+
+
+def _open(path: str, create: bool = False):
+    from store.db import open_store
+    from store.errors import StoreError
+
+    try:
+        return open_store(path, create=create)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write climate.csv of the chosen range."""
+    from store.csvio import write_csv
+    from store.errors import StoreError
+
+    zone = _zone(args.tz)
+    t0 = _time_arg(args.t_from, "--from", zone)
+    t1 = _time_arg(args.t_to, "--to", zone)
+    if t0 is not None and t1 is not None and t1 <= t0:
+        raise CliError(f"--to {args.t_to} is not after --from {args.t_from}")
+    with _open(args.db) as store:
+        try:
+            n = write_csv(store, args.out, t0, t1, tz=args.tz)
+        except (StoreError, OSError) as exc:
+            raise CliError(str(exc)) from None
+    if args.out:
+        print(f"wrote {n} rows to {args.out}", file=sys.stderr)
+    return 0
+
+
+def import_channels() -> dict[str, str]:
+    """CSV column -> database channel: measurements by name, actuators as their readbacks."""
+    from drivers.signals import SIGNALS
+
+    return {
+        name: ("rb_" + name if sig.kind == "actuator" else name) for name, sig in SIGNALS.items()
+    }
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Import a logged climate CSV all-or-nothing."""
+    from store.csvio import read_csv
+    from store.errors import StoreError
+
+    try:
+        read_csv(args.csv, import_channels())  # check the file before touching the database
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    from store.csvio import import_csv
+
+    with _open(args.db, create=True) as store:
+        try:
+            n = import_csv(store, args.csv, import_channels())
+        except StoreError as exc:
+            raise CliError(str(exc)) from None
+    print(f"imported {n} rows into {args.db}", file=sys.stderr)
+    return 0
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    """Online backup of the database."""
+    from store.backup import backup
+    from store.errors import StoreError
+
+    try:
+        pages = backup(args.db, args.out)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    print(f"backed up {args.db} to {args.out} ({pages} pages)", file=sys.stderr)
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """Print schema version, channels, tick and event counts and time range as JSON."""
+    from store import migrations
+
+    with _open(args.db) as store:
+        n, lo, hi = store.conn.execute(
+            "SELECT COUNT(*), MIN(t_ms), MAX(t_ms) FROM ticks"
+        ).fetchone()
+        n_events = store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        info = {
+            "schema_version": migrations.current_version(store.db),
+            "channels": sorted(c for c, k in store.channels.items() if k != "quality"),
+            "ticks": n,
+            "from": None if lo is None else datetime.fromtimestamp(lo / 1000, UTC).isoformat(),
+            "to": None if hi is None else datetime.fromtimestamp(hi / 1000, UTC).isoformat(),
+            "events": n_events,
+        }
+    print(json.dumps(info, indent=2))
+    return 0

@@ -1,0 +1,78 @@
+"""Retention: raw data leaves after its period, rollups keep plots and exports whole."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from store import csvio, rollups, timeseries
+from tests.store.conftest import T0
+
+
+def _days(store, days, step_s=60.0):
+    n = int(days * 86400 / step_s)
+    rows = [
+        (timeseries.to_ms(T0 + i * step_s), "normal", {"tair_c": 20 + np.sin(i / 50.0)})
+        for i in range(n)
+    ]
+    with store.write():
+        timeseries.write_rows(store, rows)
+        rollups.roll_up(store)
+    return rows
+
+
+def test_retention_deletes_old_raw_data_but_plots_keep_every_bucket(store):
+    rows = _days(store, 4)
+    span = (T0, T0 + 4 * 86400)
+    before = timeseries.downsample(store, ["tair_c"], *span, points=96)["tair_c"]
+    before_5m = timeseries.downsample(store, ["tair_c"], *span, points=4 * 288)["tair_c"]
+    with store.write():
+        deleted = rollups.apply_retention(store, rollups.Retention(raw_s=86400.0))
+    kept = store.conn.execute("SELECT COUNT(*), MIN(t_ms) FROM ticks").fetchone()
+    assert deleted["ticks"] == len(rows) - kept[0] and kept[0] <= 25 * 60
+    assert kept[1] == timeseries.to_ms(T0 + 3 * 86400 - 3600)
+    after = timeseries.downsample(store, ["tair_c"], *span, points=96)["tair_c"]
+    after_5m = timeseries.downsample(store, ["tair_c"], *span, points=4 * 288)["tair_c"]
+    for a, b in ((before, after), (before_5m, after_5m)):
+        assert np.array_equal(a.t_s, b.t_s)
+        assert np.array_equal(a.n, b.n) and np.allclose(a.mean, b.mean)
+        assert np.array_equal(a.min, b.min) and np.array_equal(a.max, b.max)
+    # A narrow query in the expired period falls back to the 5-min rollups: no gap.
+    narrow = timeseries.downsample(store, ["tair_c"], T0, T0 + 3600, points=600)["tair_c"]
+    assert narrow.n.sum() == 60 and len(narrow.t_s) == 12
+
+
+def test_export_uses_five_minute_means_where_raw_data_expired(store):
+    rows = _days(store, 2)
+    with store.write():
+        rollups.apply_retention(store, rollups.Retention(raw_s=86400.0))
+    exported = list(csvio.export_rows(store, columns=("tair_c",)))
+    times = [t for t, _ in exported]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    cutoff = store.conn.execute("SELECT MIN(t_ms) FROM ticks").fetchone()[0]
+    early = [(t, v[0]) for t, v in exported if t < cutoff]
+    assert len(early) == (cutoff - rows[0][0]) // 300_000
+    x = np.array([r[2]["tair_c"] for r in rows[:5]])
+    assert early[0] == (rows[0][0], pytest.approx(x.mean()))
+    assert sum(1 for t in times if t >= cutoff) == len(rows) - (cutoff - rows[0][0]) // 60_000
+
+
+def test_late_rows_rebuild_their_rollups(store):
+    _days(store, 1)
+    with store.write():
+        timeseries.write_rows(store, [(timeseries.to_ms(T0 + 30), None, {"tair_c": 100.0})])
+    hourly = timeseries.downsample(store, ["tair_c"], T0, T0 + 86400, points=24)["tair_c"]
+    assert hourly.max[0] == 100.0 and hourly.n[0] == 61
+
+
+def test_plan_covers_a_range_without_gaps_or_overlaps(store):
+    _days(store, 2)
+    with store.write():
+        rollups.apply_retention(store, rollups.Retention(raw_s=86400.0, rollup_5m_s=1.5 * 86400))
+    lo, hi = timeseries.to_ms(T0 - 3600), timeseries.to_ms(T0 + 3 * 86400)
+    for level in ("raw", "5m", "1h"):
+        pieces = rollups.plan(store, level, lo, hi)
+        assert pieces[0][1] == lo and pieces[-1][2] == hi
+        assert all(p[2] == q[1] for p, q in itertools.pairwise(pieces))
