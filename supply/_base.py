@@ -1,0 +1,117 @@
+"""The service's connection, clock, write transactions and lookups shared by its parts."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+from store.db import Store, open_store
+from store.errors import StoreError
+from supply.errors import InputError, NotFoundError, SupplyError
+
+Clock = Callable[[], datetime]
+#: Quantities are kept to this many decimals so sums of moves and balances agree exactly enough.
+DECIMALS = 6
+EPS = 1e-9
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def qty_value(qty: float, what: str = "quantity") -> float:
+    """A positive finite quantity rounded to `DECIMALS`, or `InputError`."""
+    try:
+        q = float(qty)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} {qty!r} is not a number; give a quantity > 0") from None
+    if not math.isfinite(q) or round(q, DECIMALS) <= 0:
+        raise InputError(f"{what} must be > 0, got {qty}")
+    return round(q, DECIMALS)
+
+
+def name_value(text: str | None, what: str) -> str:
+    """A non-empty, stripped one-line name, or `InputError`."""
+    if text is None or not str(text).strip() or "\n" in str(text):
+        raise InputError(f"{what} must be a non-empty single line, got {text!r}")
+    return str(text).strip()
+
+
+def to_date(text: str | None) -> date | None:
+    """ISO text from the database to a date (None stays None)."""
+    return None if text is None else date.fromisoformat(text)
+
+
+def iso(d: date | None) -> str | None:
+    """A date to ISO text for the database (None stays None)."""
+    return None if d is None else d.isoformat()
+
+
+class ServiceBase:
+    """Holds one `store.db.Store` (one connection: use one service per thread) and the clock."""
+
+    def __init__(self, path: str | Path | Store, *, clock: Clock | None = None) -> None:
+        try:
+            self.store = path if isinstance(path, Store) else open_store(path)
+        except StoreError as exc:
+            raise SupplyError(str(exc)) from None
+        self.conn: sqlite3.Connection = self.store.conn
+        self.clock: Clock = clock or _now
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.store.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def today(self) -> date:
+        """Today's date by the service clock (site-local when the clock is)."""
+        return self.clock().date()
+
+    def _t_ms(self) -> int:
+        return int(self.clock().timestamp() * 1000)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE .. COMMIT; any error rolls everything back."""
+        try:
+            with self.store.write():
+                yield self.conn
+        except sqlite3.IntegrityError as exc:
+            raise SupplyError(f"refused by the database: {exc}") from None
+        except StoreError as exc:
+            raise SupplyError(str(exc)) from None
+
+    def _one(self, sql: str, args: tuple, missing: str) -> tuple:
+        row = self.conn.execute(sql, args).fetchone()
+        if row is None:
+            raise NotFoundError(missing)
+        return row
+
+    def _product_id(self, code: str) -> int:
+        row = self.conn.execute("SELECT id FROM supply_products WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"unknown product {code!r}; add it to the catalogue first")
+        return int(row[0])
+
+    def _bay_id(self, code: str) -> int:
+        row = self.conn.execute("SELECT id FROM supply_bays WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"unknown bay {code!r}; add it with add_bay first")
+        return int(row[0])
+
+    def _lot_row(self, lot_id: int) -> tuple:
+        return self._one(
+            "SELECT id, product_id, lot_no, expiry_date, removal_date, status "
+            "FROM supply_lots WHERE id = ?",
+            (lot_id,),
+            f"unknown lot id {lot_id}",
+        )

@@ -1,0 +1,220 @@
+"""Expiry alerts and buckets, recalls, reorder suggestions and scanner intake."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from supply import gs1, reorder
+from supply._base import DECIMALS, iso, name_value, qty_value, to_date
+from supply.dates import BUCKET_NAMES, bucket
+from supply.errors import BarcodeError, InputError, NotFoundError
+from supply.model import Alert, Receiver
+from supply.orders import OrdersMixin
+
+
+class ReportsMixin(OrdersMixin):
+    """What the stock needs: alerts, buckets, recalls, reorders; and goods in by scanner."""
+
+    def alerts(self, today: date | None = None) -> list[Alert]:
+        """Lots in stock whose alert date is reached (expired ones included), soonest first."""
+        day = today or self.today()
+        rows = self.conn.execute(
+            "SELECT p.code, l.id, l.lot_no, l.alert_date, l.expiry_date, SUM(s.qty) "
+            "FROM supply_lots l JOIN supply_stock s ON s.lot_id = l.id "
+            "JOIN supply_products p ON p.id = l.product_id "
+            "WHERE l.alert_date <= ? GROUP BY l.id "
+            "ORDER BY l.expiry_date, l.id",
+            (iso(day),),
+        ).fetchall()
+        out = []
+        for code, lot_id, lot_no, alert, expiry, qty in rows:
+            exp = to_date(expiry)
+            days_left = None if exp is None else (exp - day).days
+            out.append(
+                Alert(
+                    code,
+                    lot_id,
+                    lot_no,
+                    to_date(alert),
+                    exp,
+                    days_left,
+                    round(qty, DECIMALS),
+                    days_left is not None and days_left <= 0,
+                )
+            )
+        return out
+
+    def expiry_buckets(
+        self, product: str | None = None, today: date | None = None
+    ) -> dict[str, float]:
+        """On-hand quantity per expiry bucket (expired, <=30, <=60, <=90, <=180, <=365 days...)."""
+        day = today or self.today()
+        where, args = (
+            ("WHERE s.product_id = ?", [self._product_id(product)])
+            if product
+            else (
+                "",
+                [],
+            )
+        )
+        out = dict.fromkeys(BUCKET_NAMES, 0.0)
+        rows = self.conn.execute(
+            "SELECT l.expiry_date, SUM(s.qty) FROM supply_stock s "
+            f"JOIN supply_lots l ON l.id = s.lot_id {where} GROUP BY l.expiry_date",
+            args,
+        ).fetchall()
+        for expiry, qty in rows:
+            name = bucket(to_date(expiry), day)
+            out[name] = round(out[name] + qty, DECIMALS)
+        return out
+
+    def expire_lots(self, who: str) -> list[int]:
+        """Mark every available or quarantined lot past its expiry date as expired (recorded)."""
+        who = name_value(who, "who")
+        with self._write() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM supply_lots WHERE expiry_date <= ? "
+                    "AND status IN ('available', 'quarantine')",
+                    (iso(self.today()),),
+                ).fetchall()
+            ]
+            for lot_id in ids:
+                self._set_status(conn, lot_id, "expired", who, "expiry date reached")
+            return ids
+
+    def recall(self, lot_id: int, who: str, reason: str) -> list[Receiver]:
+        """Mark a lot recalled, take it off open orders, and list everyone who received it.
+
+        Open customer orders holding the lot lose that allocation; `allocate` (or
+        `start_picking`) fills them again from other lots.
+        """
+        who = name_value(who, "who")
+        reason = name_value(reason, "recall reason")
+        with self._write() as conn:
+            self._set_status(conn, lot_id, "recalled", who, reason)
+            for (order_id,) in conn.execute(
+                "SELECT DISTINCT order_id FROM supply_allocations WHERE lot_id = ?", (lot_id,)
+            ).fetchall():
+                self._release_order(conn, order_id, lot_id)
+        return self.receivers(lot_id)
+
+    def receivers(self, lot_id: int) -> list[Receiver]:
+        """Every customer order that took stock of this lot, with quantity and time."""
+        self._lot_row(lot_id)
+        rows = self.conn.execute(
+            "SELECT o.id, o.party, ROUND(-SUM(m.qty), 6), MIN(m.t_ms) FROM supply_moves m "
+            "JOIN supply_orders o ON o.id = m.order_id "
+            "WHERE m.lot_id = ? AND m.kind = 'issue' AND o.kind = 'customer' "
+            "GROUP BY o.id ORDER BY o.id",
+            (lot_id,),
+        ).fetchall()
+        return [Receiver(*r) for r in rows]
+
+    # ---- reorder ----------------------------------------------------------------------------
+
+    def usable_free(self, product: str) -> float:
+        """Stock that can still be sold: available, before removal date, not allocated."""
+        return round(sum(free for _, _, free in self.fefo(product)), DECIMALS)
+
+    def on_order(self, product: str) -> float:
+        """Quantity on confirmed purchase orders not yet received."""
+        row = self.conn.execute(
+            "SELECT COALESCE(SUM(ol.qty), 0) FROM supply_order_lines ol "
+            "JOIN supply_orders o ON o.id = ol.order_id WHERE ol.product_id = ? "
+            "AND o.kind = 'purchase' AND o.state = 'confirmed'",
+            (self._product_id(product),),
+        ).fetchone()
+        return round(float(row[0]), DECIMALS)
+
+    def demand_from_history(self, product: str, days: int = 90) -> float:
+        """Mean daily issues of a product over the last `days` days (scrap excluded)."""
+        if days <= 0:
+            raise InputError(f"history window must be > 0 days, got {days}")
+        now = self._t_ms()
+        row = self.conn.execute(
+            "SELECT COALESCE(-SUM(qty), 0) FROM supply_moves WHERE product_id = ? "
+            "AND kind = 'issue' AND t_ms > ? AND t_ms <= ?",
+            (self._product_id(product), now - days * 86_400_000, now),
+        ).fetchone()
+        return float(row[0]) / days
+
+    def reorder(
+        self,
+        demand: Mapping[str, float] | None = None,
+        *,
+        history_days: int = 90,
+        review_days: float = 14.0,
+    ) -> list[reorder.Suggestion]:
+        """A suggestion for every product: daily demand from `demand` (product code -> units per
+        day, e.g. from `reorder.demand_from_livestock` or the greenhouse's use) or else from the
+        consumption history."""
+        demand = dict(demand or {})
+        known = {p.code for p in self.products()}
+        unknown = sorted(set(demand) - known)
+        if unknown:
+            raise NotFoundError(f"unknown product {unknown[0]!r} in demand figures")
+        out = []
+        for p in self.products():
+            daily = demand.get(p.code)
+            if daily is None:
+                daily = self.demand_from_history(p.code, history_days)
+            out.append(
+                reorder.suggest(
+                    product=p.code,
+                    daily_demand=float(daily),
+                    on_hand=self.usable_free(p.code),
+                    on_order=self.on_order(p.code),
+                    lead_time_days=p.lead_time_days,
+                    safety_stock=p.safety_stock,
+                    pack_size=p.pack_size,
+                    max_stock=p.max_stock,
+                    review_days=review_days,
+                    shelf_life_days=p.shelf_life_days,
+                    removal_days=p.removal_days,
+                )
+            )
+        return out
+
+    # ---- scanner ----------------------------------------------------------------------------
+
+    def intake_scan(self, code: str, bay: str, who: str, qty: float | None = None) -> int:
+        """Goods in from a scanned GS1-128 label: find the product by GTIN, find or create the
+        lot, book the receipt. Returns the lot id.
+
+        The quantity is `qty` when given, else the net weight (AI 310n) for products in kg, else
+        the count (AI 37) times the pack size.
+        """
+        data = gs1.parse(code, self.today())
+        if data.gtin is None:
+            raise BarcodeError("the code has no GTIN (AI 01); scan the product's GS1-128 label")
+        if data.lot is None:
+            raise BarcodeError("the code has no lot number (AI 10); type the lot by hand")
+        product = self.product_by_gtin(data.gtin)
+        if qty is None:
+            if data.net_kg is not None and product.unit.lower() == "kg":
+                qty = data.net_kg
+            elif data.count is not None:
+                qty = data.count * product.pack_size
+            else:
+                raise BarcodeError(
+                    "the code carries no count (AI 37) or net weight in kg (AI 310n); "
+                    "give the quantity"
+                )
+        q = qty_value(qty)
+        who = name_value(who, "who")
+        with self._write() as conn:
+            return self._receive(
+                conn,
+                product.code,
+                data.lot,
+                q,
+                bay,
+                who,
+                data.production,
+                data.expiry,
+                data.best_before,
+                None,
+            )

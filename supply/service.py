@@ -1,0 +1,16 @@
+"""`SupplyService`: the one entry point to supply for the CLI and (later) a Qt view.
+
+Open it on a database path (it opens, creates and migrates the file through `store`) or on an
+open `store.db.Store`. One service holds one connection: give each thread its own service; a
+Qt view runs the calls in a worker thread. Every write is one BEGIN IMMEDIATE transaction, so a
+refused call (`SupplyError`) changes nothing.
+"""
+
+from __future__ import annotations
+
+from supply.catalogue import CatalogueMixin
+from supply.reports import ReportsMixin
+
+
+class SupplyService(ReportsMixin, CatalogueMixin):
+    """Catalogue, places, lots, ledger, orders, allocation, alerts, recall, reorder, scanner."""
