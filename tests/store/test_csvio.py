@@ -166,3 +166,17 @@ def test_info_reports_the_database(tmp_path, capsys):
         and info["from"].startswith("2024-06-01T00:00:00")
     )
     assert T0 == 1_717_200_000.0
+
+
+def test_backup_command_copies_and_refuses_bad_targets(tmp_path, capsys):
+    db = tmp_path / "serra.db"
+    _recorded(db, 5)
+    out = tmp_path / "copy.db"
+    assert main(["db", "backup", "--db", str(db), "--out", str(out)]) == 0
+    conn = sqlite3.connect(out)
+    assert conn.execute("SELECT COUNT(*) FROM ticks").fetchone()[0] == 5
+    conn.close()
+    assert main(["db", "backup", "--db", str(db), "--out", str(db)]) == 2
+    assert "must not overwrite its source" in capsys.readouterr().err
+    assert main(["db", "backup", "--db", str(db), "--out", str(tmp_path / "x" / "y.db")]) == 2
+    assert "no such folder" in capsys.readouterr().err
