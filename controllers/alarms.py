@@ -2,7 +2,8 @@
 
 Conditions checked every tick by `AlarmManager.evaluate` (keys in brackets):
 
-- a sensor gone stale [`sensor_stale:<signal>`] or bad/implausible [`sensor_implausible:<signal>`]:
+- a sensor gone stale [`sensor_stale:<signal>`] or bad/implausible [`sensor_implausible:<signal>`]
+  (not while the whole bus is down: then `bus_down` alone is raised, not one alarm per signal):
   bad quality from the poller (never read, refused, outside its physical range) or a jump faster
   than `max_rate_per_min` (e.g. air temperature by more than 3 C within a plant minute);
 - climate out of band [`climate_band:<signal>`] for air temperature, RH and CO2, after the
@@ -27,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from controllers.records import Event
+from drivers.signals import SIGNALS
 
 Notify = Callable[["Alarm"], None]
 
@@ -161,9 +163,13 @@ class AlarmManager:
             "bus_down", not bus_ok, now_s, "bus down: no node answered or a write failed"
         )
         for name, q in quality.items():
-            if "@" in name:
-                continue
+            sig = SIGNALS.get(name.split("@")[0])
+            if sig is None or sig.kind == "actuator":
+                continue  # readbacks are checked against their commands below
             v = values.get(name)
+            if not bus_ok:
+                q = "good"  # while the bus is down, bus_down says it all (no alarm flood)
+                v = None
             self.set_condition(
                 f"sensor_stale:{name}", q == "stale", now_s, f"sensor {name} is stale"
             )

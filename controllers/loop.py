@@ -213,6 +213,7 @@ class ControlLoop:
                     "strategy": self.strategy.name,
                     "tick_s": self.tick_s,
                     "resumed": bool(saved),
+                    "setpoints": dict((saved or {}).get("setpoints") or {}),
                     "overrides": [o.as_dict() for o in restored_overrides],
                 },
             )
