@@ -1,0 +1,129 @@
+"""`serra run` in a subprocess against the virtual device: kill -9, restart, resume."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from sim.device_server import TcpServer
+from sim.virtual_device import VirtualDevice
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 is POSIX")
+
+SPEED = 600.0
+
+
+@pytest.fixture
+def device():
+    from sim.plant import Plant
+
+    plant = Plant()
+    plant.advance(1.0)
+    dev = VirtualDevice(plant, speed=SPEED, watchdog_s=0.0)
+    server = TcpServer(dev).start()
+    yield dev, server
+    server.stop()
+
+
+def serra_run(address: str, db, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "run", "--port", address, "--db", str(db),
+         "--tick", "0.1", "--speed", str(SPEED), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def plant_start(dev) -> str:
+    """The device's plant time now, as the --start of a loop started now."""
+    return datetime.fromtimestamp(dev.plant.time_s, UTC).isoformat()
+
+
+def count(db, sql: str) -> int:
+    with sqlite3.connect(db) as c:
+        try:
+            return c.execute(sql).fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+
+def events(db) -> list[tuple]:
+    import json
+
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT t_ms, kind, who, data FROM events ORDER BY t_ms, id").fetchall()
+    return [(t / 1000.0, k, w, json.loads(d)) for t, k, w, d in rows]
+
+
+def test_killed_loop_restarts_and_resumes_setpoints_and_overrides(device, tmp_path):
+    dev, server = device
+    db = tmp_path / "serra.db"
+    first = serra_run(
+        server.address, db, "--start", plant_start(dev),
+        "--override", "vent_lee_pct=0:600:anna:spraying",
+    )  # fmt: skip
+    deadline = time.monotonic() + 30.0
+    while count(db, "SELECT COUNT(*) FROM ticks") < 15:
+        assert first.poll() is None, first.stderr.read()
+        assert time.monotonic() < deadline, "the loop recorded no ticks"
+        time.sleep(0.1)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert first.returncode == -signal.SIGKILL
+    before = events(db)
+    assert [e[1] for e in before] == ["loop_started", "override_set"]  # no clean stop
+    ticks_before = count(db, "SELECT COUNT(*) FROM ticks")
+    with sqlite3.connect(db) as c:
+        last_sp = dict(
+            zip(
+                ("heat_c", "co2_ppm"),
+                c.execute(
+                    'SELECT "sp_heat_c", "sp_co2_ppm" FROM ticks ORDER BY t_ms DESC'
+                ).fetchone(),
+                strict=True,
+            )
+        )
+    second = serra_run(server.address, db, "--start", plant_start(dev), "--max-ticks", "10")
+    _out, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err
+    assert "(resumed)" in err
+    after = events(db)[len(before) :]
+    started = after[0]
+    assert started[1] == "loop_started" and started[3]["resumed"] is True
+    assert started[3]["setpoints"]["heat_c"] == pytest.approx(last_sp["heat_c"])
+    assert started[3]["setpoints"]["co2_ppm"] == pytest.approx(last_sp["co2_ppm"])
+    (ov,) = started[3]["overrides"]
+    assert (ov["actuator"], ov["value"], ov["who"], ov["why"]) == (
+        "vent_lee_pct", 0.0, "anna", "spraying",
+    )  # fmt: skip
+    assert after[-1][1] == "loop_stopped" and after[-1][3]["left_safe"] is True
+    assert count(db, "SELECT COUNT(*) FROM ticks") == ticks_before + 10
+    # the restarted loop kept the vents forced closed
+    with sqlite3.connect(db) as c:
+        vents = [r[0] for r in c.execute(
+            'SELECT "cmd_vent_lee_pct" FROM ticks ORDER BY t_ms DESC LIMIT 10')]  # fmt: skip
+    assert vents == [0.0] * 10
+
+
+def test_sigterm_stops_cleanly_with_actuators_safe(device, tmp_path):
+    dev, server = device
+    db = tmp_path / "serra.db"
+    proc = serra_run(server.address, db, "--start", plant_start(dev))
+    deadline = time.monotonic() + 30.0
+    while count(db, "SELECT COUNT(*) FROM ticks") < 5:
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    kinds = [e[1] for e in events(db)]
+    assert kinds[0] == "loop_started" and kinds[-1] == "loop_stopped"
+    act = dev.plant.actuators()
+    assert act["co2_valve_pct"] == 0.0 and act["lamps_pct"] == 0.0
+    assert act["pipe_sp_c"] == 40.0 and act["vent_lee_pct"] == 5.0
