@@ -9,7 +9,7 @@ greenhouse shares the weather, each has its own strategy and configuration.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -177,12 +177,14 @@ def run_season(
     physics_step_s: float = DEFAULT_PHYSICS_STEP_S,
     prices: Prices | None = None,
     record: bool = True,
+    progress: Callable[[float], None] | None = None,
 ) -> list[SeasonResult]:
     """Simulate a season for one greenhouse per strategy (or per config) over `weather`.
 
     `weather` is already the season window (see Weather.window). A setpoint schedule replaces
     the strategies' columns it gives; an actuator schedule forces actuators (open loop).
-    Returns one SeasonResult per greenhouse, in order.
+    Returns one SeasonResult per greenhouse, in order. `progress(fraction)` is called after
+    each simulated day (for a GUI's progress bar).
     """
     strategies = [strategies] if not isinstance(strategies, Sequence) else list(strategies)
     if configs is None:
@@ -245,6 +247,8 @@ def run_season(
         day = datetime.fromtimestamp(chunk_times[0], UTC).astimezone(tz).date().isoformat()
         crop_dates.append(day)
         crop_rows.append(_crop_snapshot(crop, fn, fw))
+        if progress is not None:
+            progress(i1 / m)
 
     daily = np.stack(crop_rows, axis=1) if crop_rows else np.zeros((n, 0, len(CROP_COLUMNS)))
     _to_daily_increments(daily)
