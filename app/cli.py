@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module has `register(subparsers)` adding its subcommands; every handler returns an exit code.
-_COMMAND_MODULES = ("app.cli_sim", "app.cli_device", "app.cli_run", "app.cli_db")
+_COMMAND_MODULES = ("app.cli_sim", "app.cli_device", "app.cli_run", "app.cli_db", "app.cli_supply")
 
 
 class CliError(Exception):

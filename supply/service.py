@@ -8,9 +8,9 @@ refused call (`SupplyError`) changes nothing.
 
 from __future__ import annotations
 
-from supply.catalogue import CatalogueMixin
-from supply.reports import ReportsMixin
+from supply.csvio import CsvMixin
 
 
-class SupplyService(ReportsMixin, CatalogueMixin):
-    """Catalogue, places, lots, ledger, orders, allocation, alerts, recall, reorder, scanner."""
+class SupplyService(CsvMixin):
+    """Catalogue, places, lots, ledger, orders, allocation, alerts, recall, reorder, scanner,
+    CSV import/export (each part is a mixin in its own module)."""

@@ -1,0 +1,204 @@
+"""CSV import and export of products, bays, lots received, stock, moves and alerts.
+
+An import runs in one transaction: a bad row refuses the whole file, naming the row and column.
+Exports write to a temporary file and rename it, so no half-written file is left behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from supply._base import iso, name_value, qty_value
+from supply.catalogue import CatalogueMixin, check_product
+from supply.dates import parse_date
+from supply.errors import InputError, SupplyError
+from supply.model import Bay, Lot, Product
+from supply.reports import ReportsMixin
+
+IMPORT_KINDS = ("products", "bays", "lots")
+EXPORT_KINDS = ("products", "bays", "stock", "lots", "moves", "alerts")
+_PRODUCT_FIELDS = [f.name for f in dataclasses.fields(Product)]
+_BAY_FIELDS = ["code", "warehouse", "zone", "kind", "capacity", "sequence", "storage"]
+_LOT_FIELDS = ["product", "lot_no", "qty", "bay", "production_date", "expiry_date"]
+_REQUIRED = {
+    "products": ("code", "name"),
+    "bays": ("code", "warehouse", "zone"),
+    "lots": ("product", "lot_no", "qty", "bay"),
+}
+_ALLOWED = {"products": _PRODUCT_FIELDS, "bays": _BAY_FIELDS, "lots": _LOT_FIELDS}
+
+
+def _num(text: str, cast: Callable, column: str) -> object:
+    try:
+        return cast(text)
+    except ValueError:
+        raise InputError(f"column {column}: {text!r} is not a number") from None
+
+
+def _product_from(row: dict[str, str]) -> Product:
+    kwargs: dict[str, object] = {}
+    for name in _PRODUCT_FIELDS:
+        text = (row.get(name) or "").strip()
+        if not text:
+            continue
+        if name in ("shelf_life_days", "alert_days", "removal_days", "best_before_days"):
+            kwargs[name] = _num(text, int, name)
+        elif name in ("pack_size", "lead_time_days", "safety_stock", "max_stock"):
+            kwargs[name] = _num(text, float, name)
+        elif name == "bulk":
+            if text.lower() not in ("0", "1", "true", "false", "yes", "no"):
+                raise InputError(f"column bulk: {text!r} is not yes/no")
+            kwargs[name] = text.lower() in ("1", "true", "yes")
+        else:
+            kwargs[name] = text
+    return check_product(Product(**kwargs))  # type: ignore[arg-type]
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return int(value)
+    return iso(value) if hasattr(value, "isoformat") else value
+
+
+class CsvMixin(ReportsMixin, CatalogueMixin):
+    """`import_csv` and `export_csv` over the service's tables."""
+
+    def import_csv(self, kind: str, path: str | Path, who: str) -> int:
+        """Import a CSV file of `kind` (products, bays or lots received); returns the row count.
+
+        All rows or none: the first bad row raises `InputError` naming file, row and column.
+        """
+        if kind not in IMPORT_KINDS:
+            raise InputError(f"cannot import {kind!r}; importable: {', '.join(IMPORT_KINDS)}")
+        who = name_value(who, "who")
+        path = Path(path)
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as f:
+                return self._import(kind, path.name, f, who)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+
+    def _import(self, kind: str, name: str, f: IO[str], who: str) -> int:
+        reader = csv.DictReader(f)
+        header = reader.fieldnames or []
+        missing = [c for c in _REQUIRED[kind] if c not in header]
+        if missing:
+            raise InputError(f"{name}: missing column(s) {', '.join(missing)} for {kind}")
+        unknown = [c for c in header if c not in _ALLOWED[kind]]
+        if unknown:
+            raise InputError(
+                f"{name}: unknown column {unknown[0]!r}; {kind} columns: "
+                f"{', '.join(_ALLOWED[kind])}"
+            )
+        count = 0
+        with self._write() as conn:
+            for row_no, row in enumerate(reader, start=2):
+                try:
+                    self._import_row(conn, kind, row, who)
+                except SupplyError as exc:
+                    raise type(exc)(f"{name} row {row_no}: {exc}") from None
+                count += 1
+        return count
+
+    def _import_row(self, conn, kind: str, row: dict[str, str], who: str) -> None:
+        for column in _REQUIRED[kind]:
+            if not (row.get(column) or "").strip():
+                raise InputError(f"column {column} is empty")
+        if kind == "products":
+            self._upsert_product(conn, dataclasses.astuple(_product_from(row)))
+        elif kind == "bays":
+            capacity = (row.get("capacity") or "").strip()
+            sequence = (row.get("sequence") or "").strip()
+            bay = Bay(
+                code=row["code"],
+                warehouse=row["warehouse"],
+                zone=row["zone"],
+                kind=(row.get("kind") or "bay").strip(),
+                capacity=_num(capacity, float, "capacity") if capacity else None,
+                sequence=_num(sequence, int, "sequence") if sequence else 0,
+            )
+            storage = row.get("storage")
+            self._save_bay(conn, bay, storage.strip() if storage is not None else None)
+        else:
+            dates = {}
+            for column in ("production_date", "expiry_date"):
+                text = (row.get(column) or "").strip()
+                dates[column] = parse_date(text, f"column {column}") if text else None
+            q = qty_value(_num(row["qty"].strip(), float, "qty"), "column qty")
+            self._receive(
+                conn,
+                row["product"].strip(),
+                row["lot_no"],
+                q,
+                row["bay"].strip(),
+                who,
+                dates["production_date"],
+                dates["expiry_date"],
+                None,
+                None,
+            )
+
+    def export_rows(self, kind: str) -> tuple[list[str], Iterator[list[object]]]:
+        """(header, rows) of an export of `kind`."""
+        if kind not in EXPORT_KINDS:
+            raise InputError(f"cannot export {kind!r}; exportable: {', '.join(EXPORT_KINDS)}")
+        if kind == "products":
+            rows = (dataclasses.astuple(p) for p in self.products())
+            return _PRODUCT_FIELDS, ([_cell(v) for v in r] for r in rows)
+        if kind == "bays":
+            bays = self.bays()
+            return _BAY_FIELDS, (
+                [b.code, b.warehouse, b.zone, b.kind, _cell(b.capacity), b.sequence,
+                 ",".join(sorted(self.bay_storage(b.code)))]
+                for b in bays
+            )  # fmt: skip
+        if kind == "stock":
+            header = ["product", "lot_id", "lot_no", "bay", "qty", "allocated", "expiry", "status"]
+            return header, ([_cell(v) for v in dataclasses.astuple(s)] for s in self.stock())
+        if kind == "lots":
+            header = [f.name for f in dataclasses.fields(Lot)]
+            return header, ([_cell(v) for v in dataclasses.astuple(lot)] for lot in self.lots())
+        if kind == "moves":
+            header = ["id", "t_ms", "kind", "product", "lot_id", "bay", "qty", "who", "reason",
+                      "order_id"]  # fmt: skip
+            return header, ([_cell(v) for v in dataclasses.astuple(m)] for m in self.moves())
+        header = ["product", "lot_id", "lot_no", "alert", "expiry", "days_left", "on_hand",
+                  "expired"]  # fmt: skip
+        return header, ([_cell(v) for v in dataclasses.astuple(a)] for a in self.alerts())
+
+    def export_csv(self, kind: str, out: str | Path | IO[str]) -> int:
+        """Write an export as CSV to a path (atomically: temp file, then rename) or a stream.
+
+        Returns the number of data rows.
+        """
+        header, rows = self.export_rows(kind)
+        if not isinstance(out, str | Path):
+            return _write_csv(out, header, rows)
+        target = Path(out)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+        try:
+            with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+                n = _write_csv(f, header, rows)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return n
+
+
+def _write_csv(f: IO[str], header: list[str], rows: Iterator[list[object]]) -> int:
+    writer = csv.writer(f, lineterminator="\n")
+    writer.writerow(header)
+    n = 0
+    for row in rows:
+        writer.writerow(row)
+        n += 1
+    return n
