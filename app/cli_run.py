@@ -169,6 +169,13 @@ def run_loop(args: argparse.Namespace) -> int:
     if args.max_ticks is not None and args.max_ticks < 1:
         raise _error(f"--max-ticks {args.max_ticks}: must be at least 1")
     overrides = [_parse_override(text) for text in args.override]
+    from controllers.overrides import Overrides
+
+    for name, value, duration, who, why in overrides:  # refuse bad ones before touching anything
+        try:
+            Overrides().set(name, value, now_s=0.0, duration_s=duration, who=who, why=why)
+        except OverrideError as exc:
+            raise _error(f"--override: {exc}") from None
     strategy = _strategy(args)
     notify = _notifier(args)
     site = default_site()
@@ -195,11 +202,7 @@ def run_loop(args: argparse.Namespace) -> int:
         )
         loop.start()
         for name, value, duration, who, why in overrides:
-            try:
-                loop.set_override(name, value, duration, who=who, why=why)
-            except OverrideError as exc:
-                loop.shutdown("stopped: bad --override")
-                raise _error(str(exc)) from None
+            loop.set_override(name, value, duration, who=who, why=why)
     except LoopError as exc:
         recorder.close()
         bus.close()
