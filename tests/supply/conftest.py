@@ -26,15 +26,30 @@ def seed(svc: SupplyService) -> None:
     """Pellets (90 days, alert 30, removal 7) in dry bays; bulk feed in silos; a manager."""
     svc.save_product(
         Product(
-            "PIG-GROW", "Pig grower pellets", unit="kg", pack_size=25, shelf_life_days=90,
-            alert_days=30, removal_days=7, storage="dry", gtin=GTIN, lead_time_days=5,
+            "PIG-GROW",
+            "Pig grower pellets",
+            unit="kg",
+            pack_size=25,
+            shelf_life_days=90,
+            alert_days=30,
+            removal_days=7,
+            storage="dry",
+            gtin=GTIN,
+            lead_time_days=5,
             safety_stock=200,
         )
-    )  # fmt: skip
+    )
     svc.save_product(
-        Product("BULK-SOW", "Sow meal, loose", unit="kg", pack_size=1000, shelf_life_days=60,
-                alert_days=14, bulk=True)
-    )  # fmt: skip
+        Product(
+            "BULK-SOW",
+            "Sow meal, loose",
+            unit="kg",
+            pack_size=1000,
+            shelf_life_days=60,
+            alert_days=14,
+            bulk=True,
+        )
+    )
     svc.save_product(Product("CO2", "CO2 cylinder", unit="piece", pack_size=1))
     for code, seq in (("A-03", 3), ("A-01", 1), ("A-02", 2)):
         svc.save_bay(Bay(code, "W1", "A", sequence=seq), storage="dry")

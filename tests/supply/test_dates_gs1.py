@@ -16,8 +16,15 @@ TODAY = date(2026, 3, 1)
 
 
 def test_expiry_is_production_plus_shelf_life_and_margins_count_back():
-    d = lot_dates(production=date(2026, 1, 10), expiry=None, received=TODAY, shelf_life_days=90,
-                  alert_days=30, removal_days=7, best_before_days=14)  # fmt: skip
+    d = lot_dates(
+        production=date(2026, 1, 10),
+        expiry=None,
+        received=TODAY,
+        shelf_life_days=90,
+        alert_days=30,
+        removal_days=7,
+        best_before_days=14,
+    )
     assert d.expiry == date(2026, 4, 10)
     assert d.alert == date(2026, 3, 11)
     assert d.removal == date(2026, 4, 3)
@@ -25,25 +32,56 @@ def test_expiry_is_production_plus_shelf_life_and_margins_count_back():
 
 
 def test_expiry_from_receipt_when_no_production_date_and_label_wins():
-    d = lot_dates(production=None, expiry=None, received=TODAY, shelf_life_days=30,
-                  alert_days=0, removal_days=0, best_before_days=0)  # fmt: skip
+    d = lot_dates(
+        production=None,
+        expiry=None,
+        received=TODAY,
+        shelf_life_days=30,
+        alert_days=0,
+        removal_days=0,
+        best_before_days=0,
+    )
     assert d.expiry == date(2026, 3, 31)
-    d = lot_dates(production=date(2026, 2, 1), expiry=date(2026, 2, 20), received=TODAY,
-                  shelf_life_days=90, alert_days=5, removal_days=0, best_before_days=0)  # fmt: skip
+    d = lot_dates(
+        production=date(2026, 2, 1),
+        expiry=date(2026, 2, 20),
+        received=TODAY,
+        shelf_life_days=90,
+        alert_days=5,
+        removal_days=0,
+        best_before_days=0,
+    )
     assert (d.expiry, d.alert) == (date(2026, 2, 20), date(2026, 2, 15))
 
 
 def test_expiry_before_production_is_refused():
     with pytest.raises(InputError, match="before production"):
-        lot_dates(production=date(2026, 2, 1), expiry=date(2026, 1, 1), received=TODAY,
-                  shelf_life_days=None, alert_days=0, removal_days=0, best_before_days=0)  # fmt: skip
+        lot_dates(
+            production=date(2026, 2, 1),
+            expiry=date(2026, 1, 1),
+            received=TODAY,
+            shelf_life_days=None,
+            alert_days=0,
+            removal_days=0,
+            best_before_days=0,
+        )
 
 
 @pytest.mark.parametrize(
     ("days", "name"),
-    [(-3, "expired"), (0, "expired"), (1, "<=30"), (30, "<=30"), (31, "<=60"), (90, "<=90"),
-     (91, "<=180"), (180, "<=180"), (365, "<=365"), (366, ">365")],
-)  # fmt: skip
+    [
+        (-3, "expired"),
+        (0, "expired"),
+        (1, "<=30"),
+        (30, "<=30"),
+        (31, "<=60"),
+        (90, "<=90"),
+        (91, "<=180"),
+        (180, "<=180"),
+        (365, "<=365"),
+        (366, ">365"),
+    ],
+)
 def test_buckets(days, name):
     assert bucket(date.fromordinal(TODAY.toordinal() + days), TODAY) == name
     assert bucket(None, TODAY) == "no expiry"

@@ -31,8 +31,10 @@ def test_receipt_creates_lot_with_dates_and_books_a_move(svc):
     lot = svc.receive("PIG-GROW", "L1", 500, "A-01", "luca", production=date(2026, 2, 1))
     got = svc.lot(lot)
     assert (got.expiry, got.alert, got.removal) == (
-        date(2026, 5, 2), date(2026, 4, 2), date(2026, 4, 25)
-    )  # fmt: skip
+        date(2026, 5, 2),
+        date(2026, 4, 2),
+        date(2026, 4, 25),
+    )
     assert got.status == "available"
     again = svc.receive("PIG-GROW", "L1", 250, "A-02", "luca")
     assert again == lot
@@ -55,9 +57,13 @@ def test_issue_transfer_adjust_scrap_keep_on_hand_equal_to_ledger(svc):
     assert svc.on_hand("PIG-GROW") == 350
     kinds = [(m.kind, m.qty, m.bay) for m in svc.moves(lot)]
     assert kinds == [
-        ("receipt", 500, "A-01"), ("issue", -120, "A-01"), ("transfer", -80, "A-01"),
-        ("transfer", 80, "A-03"), ("adjustment", -5, "A-03"), ("scrap", -25, "A-01"),
-    ]  # fmt: skip
+        ("receipt", 500, "A-01"),
+        ("issue", -120, "A-01"),
+        ("transfer", -80, "A-01"),
+        ("transfer", 80, "A-03"),
+        ("adjustment", -5, "A-03"),
+        ("scrap", -25, "A-01"),
+    ]
     assert svc.moves(lot)[4].reason == "stocktake: torn bag"
     assert svc.check_balances() == []
 
@@ -79,18 +85,41 @@ def test_ledger_is_append_only(svc):
         (lambda s, lot: s.issue(lot, "A-02", 1, "luca"), StockError, "has 0 free"),
         (lambda s, lot: s.issue(999, "A-01", 1, "luca"), NotFoundError, "unknown lot id 999"),
         (lambda s, lot: s.issue(lot, "Z-9", 1, "luca"), NotFoundError, "unknown bay 'Z-9'"),
-        (lambda s, lot: s.receive("NOPE", "L", 1, "A-01", "luca"), NotFoundError, "unknown product"),
-        (lambda s, lot: s.receive("PIG-GROW", "L9", 1, "A-01", "luca",
-                                  production=date(2026, 2, 1), expiry=date(2026, 1, 1)),
-         InputError, "before production"),
-        (lambda s, lot: s.receive("PIG-GROW", "L1", 1, "A-01", "luca", expiry=date(2027, 1, 1)),
-         InputError, "known with expiry"),
-        (lambda s, lot: s.receive("PIG-GROW", "L2", 5, "B-01", "luca"), InputError,
-         "needs storage dry"),
+        (
+            lambda s, lot: s.receive("NOPE", "L", 1, "A-01", "luca"),
+            NotFoundError,
+            "unknown product",
+        ),
+        (
+            lambda s, lot: s.receive(
+                "PIG-GROW",
+                "L9",
+                1,
+                "A-01",
+                "luca",
+                production=date(2026, 2, 1),
+                expiry=date(2026, 1, 1),
+            ),
+            InputError,
+            "before production",
+        ),
+        (
+            lambda s, lot: s.receive("PIG-GROW", "L1", 1, "A-01", "luca", expiry=date(2027, 1, 1)),
+            InputError,
+            "known with expiry",
+        ),
+        (
+            lambda s, lot: s.receive("PIG-GROW", "L2", 5, "B-01", "luca"),
+            InputError,
+            "needs storage dry",
+        ),
         (lambda s, lot: s.receive("PIG-GROW", "L2", 5, "S-1", "luca"), InputError, "silos"),
         (lambda s, lot: s.receive("BULK-SOW", "M1", 5, "A-01", "luca"), InputError, "silos only"),
-        (lambda s, lot: s.receive("BULK-SOW", "M1", 10_001, "S-1", "luca"), StockError,
-         "does not fit"),
+        (
+            lambda s, lot: s.receive("BULK-SOW", "M1", 10_001, "S-1", "luca"),
+            StockError,
+            "does not fit",
+        ),
         (lambda s, lot: s.transfer(lot, "A-01", "A-01", 1, "luca"), InputError, "to itself"),
         (lambda s, lot: s.transfer(lot, "A-01", "B-01", 1, "luca"), InputError, "storage"),
         (lambda s, lot: s.adjust(lot, "A-01", -150, "luca", "count"), StockError, "free"),
@@ -98,7 +127,7 @@ def test_ledger_is_append_only(svc):
         (lambda s, lot: s.adjust(lot, "A-01", 3, "luca", ""), InputError, "reason"),
         (lambda s, lot: s.issue(lot, "A-01", 1, " "), InputError, "who"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_refused_and_changes_nothing(svc, action, error, message):
     lot = svc.receive("PIG-GROW", "L1", 100, "A-01", "luca", production=date(2026, 2, 1))
     before = _snapshot(svc)
@@ -124,8 +153,9 @@ def test_recalled_and_quarantined_lots_cannot_be_issued(svc):
     svc.set_lot_status(lot, "available", "marta", "lab ok")
     svc.issue(lot, "A-01", 1, "luca")
     assert [e[1:4] for e in svc.lot_events(lot)] == [
-        ("available", "quarantine", "marta"), ("quarantine", "available", "marta")
-    ]  # fmt: skip
+        ("available", "quarantine", "marta"),
+        ("quarantine", "available", "marta"),
+    ]
 
 
 def test_expired_lot_needs_a_managers_override_which_is_recorded(svc, clock):
@@ -151,10 +181,12 @@ _ops = st.lists(
         st.integers(0, 2),  # lot
         st.sampled_from(["A-01", "A-02", "A-03"]),
         st.sampled_from(["A-01", "A-02", "A-03"]),
-        st.one_of(st.integers(-50, 200), st.floats(-50, 200, allow_nan=False).map(lambda x: round(x, 3))),
+        st.one_of(
+            st.integers(-50, 200), st.floats(-50, 200, allow_nan=False).map(lambda x: round(x, 3))
+        ),
     ),
     max_size=25,
-)  # fmt: skip
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -22,8 +22,14 @@ def _stock(svc):
 
 def test_customer_order_walks_draft_to_delivered_and_every_step_is_recorded(svc):
     old, mid, _ = _stock(svc)
-    order = svc.create_order("customer", "Farm Rossi", [("PIG-GROW", 500)], "luca",
-                             slot_start="2026-03-02T08:00", slot_end="2026-03-02T09:00")  # fmt: skip
+    order = svc.create_order(
+        "customer",
+        "Farm Rossi",
+        [("PIG-GROW", 500)],
+        "luca",
+        slot_start="2026-03-02T08:00",
+        slot_end="2026-03-02T09:00",
+    )
     assert svc.order(order).state == "draft"
     svc.confirm(order, "luca")
     assert svc.allocated(order) == 500
@@ -40,17 +46,26 @@ def test_customer_order_walks_draft_to_delivered_and_every_step_is_recorded(svc)
     assert [m.order_id for m in svc.moves(mid) if m.kind == "issue"] == [order]
     events = [(e.from_state, e.to_state, e.who) for e in svc.order_events(order)]
     assert events == [
-        ("", "draft", "luca"), ("draft", "confirmed", "luca"), ("confirmed", "picking", "gino"),
-        ("picking", "loaded", "gino"), ("loaded", "delivered", "gino"),
-    ]  # fmt: skip
+        ("", "draft", "luca"),
+        ("draft", "confirmed", "luca"),
+        ("confirmed", "picking", "gino"),
+        ("picking", "loaded", "gino"),
+        ("loaded", "delivered", "gino"),
+    ]
     assert svc.check_balances() == []
 
 
 @pytest.mark.parametrize(
     ("steps", "bad"),
-    [((), "picking"), ((), "loaded"), ((), "delivered"), (("confirm",), "loaded"),
-     (("confirm", "start_picking"), "delivered"), (("confirm", "start_picking", "load"), "cancelled")],
-)  # fmt: skip
+    [
+        ((), "picking"),
+        ((), "loaded"),
+        ((), "delivered"),
+        (("confirm",), "loaded"),
+        (("confirm", "start_picking"), "delivered"),
+        (("confirm", "start_picking", "load"), "cancelled"),
+    ],
+)
 def test_only_allowed_transitions(svc, steps, bad):
     _stock(svc)
     order = svc.create_order("customer", "Farm Rossi", [("PIG-GROW", 10)], "luca")
@@ -83,8 +98,10 @@ def test_fefo_skips_expired_recalled_quarantined_and_past_removal(svc, clock):
     order = svc.create_order("customer", "Farm Bassi", [("PIG-GROW", 1200)], "luca")
     svc.confirm(order, "luca")
     assert sorted((p.lot_no, p.qty) for p in svc.pick_list(order)) == [
-        ("L-MID", 400), ("L-NEW", 500), ("L-OLD", 300)
-    ]  # fmt: skip
+        ("L-MID", 400),
+        ("L-NEW", 500),
+        ("L-OLD", 300),
+    ]
 
 
 def test_over_allocation_is_refused_and_nothing_is_allocated(svc):
@@ -127,8 +144,9 @@ def test_recall_lists_receivers_and_reallocates_open_orders(svc):
     assert {p.lot_no for p in svc.pick_list(waiting)} == {"L-OLD"}
     receivers = svc.recall(old, "marta", "mycotoxin above limit")
     assert [(r.order_id, r.customer, r.qty) for r in receivers] == [
-        (delivered, "Farm Rossi", 200), (other, "Farm Verdi", 50)
-    ]  # fmt: skip
+        (delivered, "Farm Rossi", 200),
+        (other, "Farm Verdi", 50),
+    ]
     assert svc.lot(old).status == "recalled"
     assert svc.allocated(waiting) == 0
     with pytest.raises(StockError, match="30 short of allocated stock; allocate it again"):
