@@ -6,6 +6,7 @@ import argparse
 import math
 import signal
 import sys
+import time
 from pathlib import Path
 
 
@@ -43,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--start",
         metavar="DATE",
         help="plant time at loop start, site-local (default: now; with --speed other than 1, "
-        "the shipped weather's first day, as for `serra device`)",
+        "continued from the last run recorded in --db at that speed, else the shipped "
+        "weather's first day, as for `serra device`)",
     )
     run.add_argument(
         "--strategy-every",
@@ -96,10 +98,36 @@ def _parse_override(text: str) -> tuple[str, float, float, str, str]:
         ) from None
 
 
-def _plant_start(args: argparse.Namespace, site) -> float | None:
+def _resumed_clock(db: Path, speed: float) -> float | None:
+    """Plant time now, continued from the clock anchor of the last run at the same speed."""
+    from store.db import open_store
+    from store.errors import StoreError
+    from store.events import search
+
+    if not db.exists():
+        return None
+    try:
+        store = open_store(db)
+        try:
+            with store.read():
+                last = search(store, kinds=("loop_started",), limit=1, newest_first=True)
+        finally:
+            store.close()
+    except StoreError:
+        return None
+    clock = last[0].data.get("clock") if last else None
+    if not isinstance(clock, dict) or clock.get("speed") != speed:
+        return None
+    return float(clock["plant_s"]) + (time.time() - float(clock["wall_s"])) * speed
+
+
+def _plant_start(args: argparse.Namespace, site, db: Path) -> float | None:
     if args.start is None:
         if args.speed == 1.0:
             return None  # a real greenhouse: plant time is the wall clock
+        resumed = _resumed_clock(db, args.speed)
+        if resumed is not None:
+            return resumed
         from sim.weather import default_weather
 
         return float(default_weather().time_s[0])
@@ -179,22 +207,25 @@ def run_loop(args: argparse.Namespace) -> int:
     strategy = _strategy(args)
     notify = _notifier(args)
     site = default_site()
-    start = _plant_start(args, site)
+    db = Path(args.db) if args.db else default_db_path()
+    start = _plant_start(args, site, db)
     try:
         bus = BusPoller(load_nodes(args.nodes), args.port)
     except DriverError as exc:
         raise _error(str(exc)) from None
-    db = Path(args.db) if args.db else default_db_path()
     try:
         recorder = SqliteRecorder(db).open()
     except StoreError as exc:
         raise _error(str(exc)) from None
+    plant_clock = PlantClock(start, args.speed)
+    anchor = {"plant_s": plant_clock(), "wall_s": time.time(), "speed": args.speed}
     try:
         loop = ControlLoop(
             bus,
             strategy,
             recorder,
-            plant_clock=PlantClock(start, args.speed),
+            plant_clock=plant_clock,
+            start_data={"clock": anchor},
             tick_s=args.tick,
             strategy_every_s=args.strategy_every,
             site=site,

@@ -114,6 +114,7 @@ class ControlLoop:
     `plant_clock()` returns plant time in UTC seconds (controllers.clock.PlantClock);
     `clock()` / `sleep(s)` pace the ticks (defaults: time.monotonic and waiting on the stop
     event). `settings`: climate-computer settings (default: the strategy's, if it has them).
+    `start_data` is added to the data of the `loop_started` event (e.g. a clock anchor).
     """
 
     def __init__(
@@ -132,6 +133,7 @@ class ControlLoop:
         safety: SafetyConfig | None = None,
         alarms: AlarmConfig | None = None,
         notify: Notify | None = None,
+        start_data: Mapping[str, Any] | None = None,
     ) -> None:
         if not (math.isfinite(tick_s) and tick_s > 0):
             raise LoopError(f"tick {tick_s!r} s must be a positive number of seconds")
@@ -167,6 +169,7 @@ class ControlLoop:
         self._prev: dict[str, float] | None = None
         self._last_written: dict[str, float] | None = None
         self._write_failed = False
+        self._start_data = dict(start_data or {})
         self.started = False
         self.resumed: dict[str, Any] | None = None
         self.ticks = 0
@@ -215,6 +218,7 @@ class ControlLoop:
                     "resumed": bool(saved),
                     "setpoints": dict((saved or {}).get("setpoints") or {}),
                     "overrides": [o.as_dict() for o in restored_overrides],
+                    **self._start_data,
                 },
             )
         )

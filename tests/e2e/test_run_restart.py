@@ -88,7 +88,11 @@ def test_killed_loop_restarts_and_resumes_setpoints_and_overrides(device, tmp_pa
                 strict=True,
             )
         )
-    second = serra_run(server.address, db, "--start", plant_start(dev), "--max-ticks", "10")
+    with sqlite3.connect(db) as c:
+        last_tick_s = c.execute("SELECT MAX(t_ms) FROM ticks").fetchone()[0] / 1000.0
+    killed_at = time.monotonic()
+    # no --start: plant time continues from the first run's clock anchor in the database
+    second = serra_run(server.address, db, "--max-ticks", "10")
     _out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
     assert "(resumed)" in err
@@ -103,6 +107,15 @@ def test_killed_loop_restarts_and_resumes_setpoints_and_overrides(device, tmp_pa
     )  # fmt: skip
     assert after[-1][1] == "loop_stopped" and after[-1][3]["left_safe"] is True
     assert count(db, "SELECT COUNT(*) FROM ticks") == ticks_before + 10
+    with sqlite3.connect(db) as c:
+        first_new_s = (
+            c.execute(
+                "SELECT MIN(t_ms) FROM ticks WHERE t_ms > ?", (last_tick_s * 1000.0,)
+            ).fetchone()[0]
+            / 1000.0
+        )
+    gap_s = first_new_s - last_tick_s  # plant seconds between the runs
+    assert 0.0 < gap_s <= (time.monotonic() - killed_at + 1.0) * SPEED
     # the restarted loop kept the vents forced closed
     with sqlite3.connect(db) as c:
         vents = [r[0] for r in c.execute(
