@@ -35,8 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            parser.print_help()
-            return 0
+            from app.gui.launcher import launch  # lazy: headless commands never load Qt
+
+            return launch()
         return args.handler(args)
     except CliError as exc:
         print(f"serra: error: {exc}", file=sys.stderr)

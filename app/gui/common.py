@@ -1,0 +1,132 @@
+"""Small shared pieces of the GUI: units, time formatting, error line, tiles, plot colours."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout, QWidget
+
+#: Site time zone of the shipped greenhouse (times are stored UTC, shown site-local).
+SITE_TZ = ZoneInfo("Europe/Amsterdam")
+
+_UNITS = (
+    ("_umol_m2_s", "µmol/m²/s"),
+    ("_w_m2", "W/m²"),
+    ("_g_m3", "g/m³"),
+    ("_m_s", "m/s"),
+    ("_ppm", "ppm"),
+    ("_pct", "%"),
+    ("_deg", "°"),
+    ("_min", "min"),
+    ("_kg_m2", "kg/m²"),
+    ("_c", "°C"),
+    ("_s", "s"),
+)
+#: Colours that read on light and dark backgrounds alike.
+SERIES_COLOURS = ("#e4572e", "#17bebb", "#ffc914", "#76b041", "#8e6c8a", "#2e86ab", "#f18f01")
+
+
+def unit_of(name: str) -> str:
+    """The display unit of a canonical name (from its suffix), '' if it has none."""
+    base = name.split(".")[-1]
+    for prefix in ("sp_", "cmd_", "rb_", "h_"):
+        if base.startswith(prefix):
+            base = base[len(prefix) :]
+    for suffix, unit in _UNITS:
+        if base.endswith(suffix):
+            return unit
+    return ""
+
+
+def fmt_value(value: float | None, name: str = "", digits: int = 1) -> str:
+    """A value with its unit, '–' when missing."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    unit = unit_of(name)
+    return f"{value:.{digits}f} {unit}".rstrip()
+
+
+def fmt_time(t_s: float | None, seconds: bool = False) -> str:
+    """Site-local date and time of a UTC time."""
+    if t_s is None:
+        return "–"
+    dt = datetime.fromtimestamp(t_s, UTC).astimezone(SITE_TZ)
+    return dt.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def is_dark() -> bool:
+    """Whether the application palette is dark (follows the system)."""
+    app = QApplication.instance()
+    if app is None:
+        return False
+    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def style_plot(plot: pg.PlotWidget) -> None:
+    """Plot background and axes in the palette's colours (light or dark)."""
+    pal = QApplication.instance().palette()
+    plot.setBackground(pal.color(QPalette.ColorRole.Base))
+    fg = pal.color(QPalette.ColorRole.Text)
+    for name in ("left", "bottom", "right"):
+        axis = plot.getPlotItem().getAxis(name)
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+
+
+class ErrorLine(QLabel):
+    """A one-line error shown in place, in plain words; hidden when there is none."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setStyleSheet("color: #d1242f; font-weight: bold;")
+        self.setAccessibleName("error")
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        """Show `text` (empty hides the line)."""
+        self.setText(text)
+        self.setVisible(bool(text))
+
+    def clear_error(self) -> None:
+        """Hide the line."""
+        self.show_error("")
+
+
+class Tile(QFrame):
+    """A live value tile: caption, big value with unit, small detail line."""
+
+    def __init__(self, caption: str, tooltip: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setToolTip(tooltip)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        self.caption = QLabel(caption)
+        self.caption.setStyleSheet("font-size: 11px; opacity: 0.8;")
+        self.value = QLabel("–")
+        self.value.setStyleSheet("font-size: 22px; font-weight: bold;")
+        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail = QLabel("")
+        self.detail.setStyleSheet("font-size: 11px;")
+        for w in (self.caption, self.value, self.detail):
+            layout.addWidget(w)
+
+    def set(self, value: str, detail: str = "", colour: str | None = None) -> None:
+        """Show a value (already formatted with unit) and a detail line."""
+        self.value.setText(value)
+        self.detail.setText(detail)
+        self.value.setStyleSheet(
+            "font-size: 22px; font-weight: bold;" + (f" color: {colour};" if colour else "")
+        )
+
+
+def colour(i: int) -> QColor:
+    """The i-th series colour."""
+    return QColor(SERIES_COLOURS[i % len(SERIES_COLOURS)])

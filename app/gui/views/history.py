@@ -1,0 +1,349 @@
+"""History: pick channels and a range; pan and zoom over a year via downsampled queries."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
+from PySide6.QtWidgets import (
+    QDateTimeEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.common import ErrorLine, colour, style_plot, unit_of
+from app.gui.workers import run_in_worker
+
+RANGES = (
+    ("24 h", 86400.0),
+    ("7 d", 7 * 86400.0),
+    ("30 d", 30 * 86400.0),
+    ("1 year", 365 * 86400.0),
+)
+DEFAULT_CHANNELS = ("tair_c", "tout_c")
+
+
+def query_channels(db_path: str) -> tuple[list[str], float | None, float | None]:
+    """Value channels and the first/last tick time of the database (worker)."""
+    from store.db import open_store
+
+    if not Path(db_path).exists():
+        return [], None, None
+    with open_store(db_path, readonly=True) as store:
+        names = sorted(n for n, kind in store.channels.items() if kind != "quality")
+        lo, hi = store.conn.execute("SELECT MIN(t_ms), MAX(t_ms) FROM ticks").fetchone()
+    return names, (None if lo is None else lo / 1000.0), (None if hi is None else hi / 1000.0)
+
+
+def query_buckets(db_path: str, channels: list[str], t0: float, t1: float, points: int):
+    """Downsampled min/mean/max of `channels` over t0..t1 (worker)."""
+    from store.db import open_store
+    from store.timeseries import downsample
+
+    with open_store(db_path, readonly=True) as store:
+        return downsample(store, channels, t0, t1, points=points)
+
+
+class HistoryView(QWidget):
+    """Channel list, range, plot (mean line with a min–max band) and CSV/PNG export."""
+
+    def __init__(self, db_path: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self.buckets: dict = {}
+        self.data_range: tuple[float | None, float | None] = (None, None)
+        self._query_id = 0
+        self._applying = False
+        self.queries = 0
+
+        split = QSplitter()
+        outer = QVBoxLayout(self)
+        outer.addWidget(split)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(QLabel("&Channels"))
+        self.channels = QListWidget()
+        self.channels.setToolTip("tick the channels to plot; units are in the names")
+        lv.itemAt(0).widget().setBuddy(self.channels)
+        lv.addWidget(self.channels)
+        refresh = QPushButton("&Reload channels")
+        refresh.setToolTip("read the channel list and time span from the database again")
+        refresh.clicked.connect(self.reload)
+        lv.addWidget(refresh)
+        split.addWidget(left)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        bar = QHBoxLayout()
+        rv.addLayout(bar)
+        bar.addWidget(QLabel("From"))
+        self.t_from = QDateTimeEdit()
+        self.t_to = QDateTimeEdit()
+        for w, tip in (
+            (self.t_from, "start of the range (site-local)"),
+            (self.t_to, "end of the range (site-local)"),
+        ):
+            w.setDisplayFormat("yyyy-MM-dd HH:mm")
+            w.setCalendarPopup(True)
+            w.setToolTip(tip)
+        bar.addWidget(self.t_from)
+        bar.addWidget(QLabel("to"))
+        bar.addWidget(self.t_to)
+        show = QPushButton("&Show")
+        show.setToolTip("plot the chosen channels over the chosen range")
+        show.clicked.connect(self.show_range)
+        bar.addWidget(show)
+        for label, span in RANGES:
+            b = QPushButton(f"last {label}")
+            b.setToolTip(f"the last {label} of logged data")
+            b.clicked.connect(lambda _=False, s=span: self.show_last(s))
+            bar.addWidget(b)
+        bar.addStretch(1)
+        self.csv_button = QPushButton("Export &CSV…")
+        self.csv_button.setToolTip("save the plotted buckets (mean, min, max per channel) as CSV")
+        self.csv_button.clicked.connect(self._ask_csv)
+        self.png_button = QPushButton("Export P&NG…")
+        self.png_button.setToolTip("save the plot as an image")
+        self.png_button.clicked.connect(self._ask_png)
+        bar.addWidget(self.csv_button)
+        bar.addWidget(self.png_button)
+        self.error = ErrorLine()
+        rv.addWidget(self.error)
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+        self.plot.addLegend(offset=(5, 5))
+        style_plot(self.plot)
+        self.plot.setToolTip("drag to pan, wheel to zoom; the detail follows the zoom")
+        rv.addWidget(self.plot, stretch=1)
+        self.info = QLabel("")
+        rv.addWidget(self.info)
+        split.addWidget(right)
+        split.setStretchFactor(1, 4)
+        self.splitter = split
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(150)
+        self._debounce.timeout.connect(self._query_view)
+        self.plot.getPlotItem().sigXRangeChanged.connect(self._range_moved)
+        self.channels.itemChanged.connect(lambda _i: self._debounce.start())
+
+    # -- settings --------------------------------------------------------------------------
+    def save(self, settings: QSettings) -> None:
+        """Remember the chosen channels and the splitter."""
+        settings.setValue("history/channels", self.selected())
+        settings.setValue("history/splitter", self.splitter.saveState())
+
+    def restore(self, settings: QSettings) -> None:
+        """Restore the channel choice and splitter."""
+        chosen = settings.value("history/channels")
+        self._wanted = list(chosen) if isinstance(chosen, list) else list(DEFAULT_CHANNELS)
+        state = settings.value("history/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+
+    # -- channels --------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the channel list from the database (worker)."""
+        run_in_worker(
+            query_channels,
+            self.db_path,
+            on_done=self._channels_loaded,
+            on_error=self.error.show_error,
+        )
+
+    def _channels_loaded(self, result) -> None:
+        names, lo, hi = result
+        wanted = set(self.selected()) or set(getattr(self, "_wanted", DEFAULT_CHANNELS))
+        self.channels.blockSignals(True)
+        self.channels.clear()
+        for name in names:
+            item = QListWidgetItem(f"{name}" + (f"  [{unit_of(name)}]" if unit_of(name) else ""))
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in wanted else Qt.CheckState.Unchecked)
+            self.channels.addItem(item)
+        self.channels.blockSignals(False)
+        self.data_range = (lo, hi)
+        if lo is None:
+            self.error.show_error("Nothing logged yet: the database has no measurements.")
+            return
+        self.error.clear_error()
+        if not self.buckets:
+            self.show_last(86400.0)
+
+    def selected(self) -> list[str]:
+        """The ticked channel names."""
+        out = []
+        for i in range(self.channels.count()):
+            item = self.channels.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(item.data(Qt.ItemDataRole.UserRole))
+        return out
+
+    def set_selected(self, names: list[str]) -> None:
+        """Tick exactly `names`."""
+        self.channels.blockSignals(True)
+        for i in range(self.channels.count()):
+            item = self.channels.item(i)
+            on = item.data(Qt.ItemDataRole.UserRole) in names
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self.channels.blockSignals(False)
+
+    # -- range -----------------------------------------------------------------------------
+    def show_last(self, span_s: float) -> None:
+        """Show the last `span_s` seconds of logged data."""
+        hi = self.data_range[1]
+        if hi is None:
+            hi = time.time()
+        self.set_range(hi - span_s, hi + 60.0)
+
+    def show_range(self) -> None:
+        """Show the range typed in the From/To fields."""
+        t0 = self.t_from.dateTime().toSecsSinceEpoch()
+        t1 = self.t_to.dateTime().toSecsSinceEpoch()
+        if t1 <= t0:
+            self.error.show_error("The end of the range must come after its start.")
+            return
+        self.set_range(float(t0), float(t1))
+
+    def set_range(self, t0: float, t1: float) -> None:
+        """Plot t0..t1 (UTC s) and query its buckets."""
+        self._applying = True
+        self.plot.setXRange(t0, t1, padding=0)
+        self._applying = False
+        self._set_edits(t0, t1)
+        self._query_view()
+
+    def _set_edits(self, t0: float, t1: float) -> None:
+        for w, t in ((self.t_from, t0), (self.t_to, t1)):
+            w.blockSignals(True)
+            w.setDateTime(QDateTime.fromSecsSinceEpoch(int(t)))
+            w.blockSignals(False)
+
+    def _range_moved(self, *_args) -> None:
+        if not self._applying:
+            self._debounce.start()
+
+    def _query_view(self) -> None:
+        channels = self.selected()
+        if not channels:
+            self.plot.clear()
+            self.buckets = {}
+            self.info.setText("Tick one or more channels.")
+            return
+        (t0, t1) = self.plot.getPlotItem().viewRange()[0]
+        self._set_edits(t0, t1)
+        points = max(200, int(self.plot.width()))
+        self._query_id += 1
+        qid = self._query_id
+        self.queries += 1
+        run_in_worker(
+            query_buckets,
+            self.db_path,
+            channels,
+            float(t0),
+            float(t1),
+            points,
+            on_done=lambda b: self._show_buckets(qid, b),
+            on_error=self.error.show_error,
+        )
+
+    def _show_buckets(self, qid: int, buckets: dict) -> None:
+        if qid != self._query_id:
+            return  # a newer view was asked for meanwhile
+        self.error.clear_error()
+        self.buckets = buckets
+        item = self.plot.getPlotItem()
+        self._applying = True
+        vr = item.viewRange()
+        item.clear()
+        if item.legend is not None:
+            item.legend.clear()
+        for i, (name, b) in enumerate(buckets.items()):
+            if len(b.t_s) == 0:
+                continue
+            t = b.t_s + b.width_s / 2.0
+            c = colour(i)
+            if b.width_s > 90:
+                band = c.lighter(100)
+                band.setAlpha(60)
+                lo = pg.PlotDataItem(t, b.min, pen=pg.mkPen(None))
+                hi = pg.PlotDataItem(t, b.max, pen=pg.mkPen(None))
+                item.addItem(pg.FillBetweenItem(lo, hi, brush=band))
+            unit = unit_of(name)
+            item.plot(
+                t, b.mean, pen=pg.mkPen(c, width=2), name=f"{name} [{unit}]" if unit else name
+            )
+        item.setXRange(*vr[0], padding=0)
+        self._applying = False
+        level = next(iter(buckets.values())).level if buckets else "-"
+        width = next(iter(buckets.values())).width_s if buckets else 0
+        n = sum(len(b.t_s) for b in buckets.values())
+        self.info.setText(
+            f"{n} points · bucket {width / 60:.3g} min from the {level} table · band = min..max"
+        )
+
+    # -- export ----------------------------------------------------------------------------
+    def _ask_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export CSV", "history.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def _ask_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG", "history.png", "PNG (*.png)")
+        if path:
+            self.export_png(path)
+
+    def export_csv(self, path: str) -> bool:
+        """Write the plotted buckets: time (ISO, UTC offset) and mean/min/max per channel."""
+        from datetime import UTC, datetime
+
+        if not self.buckets:
+            self.error.show_error("Nothing to export: plot some channels first.")
+            return False
+        times = sorted({float(t) for b in self.buckets.values() for t in b.t_s})
+        index = {t: i for i, t in enumerate(times)}
+        cols = []
+        table = np.full((len(times), 3 * len(self.buckets)), np.nan)
+        for j, (name, b) in enumerate(self.buckets.items()):
+            cols += [name, f"{name}_min", f"{name}_max"]
+            rows = [index[float(t)] for t in b.t_s]
+            table[rows, 3 * j] = b.mean
+            table[rows, 3 * j + 1] = b.min
+            table[rows, 3 * j + 2] = b.max
+        target = Path(path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["time", *cols])
+                for t, row in zip(times, table, strict=True):
+                    iso = datetime.fromtimestamp(t, UTC).isoformat()
+                    w.writerow([iso, *("" if np.isnan(v) else f"{v:.4g}" for v in row)])
+            os.replace(tmp, target)
+        except OSError as exc:
+            self.error.show_error(f"Could not write {target}: {exc.strerror or exc}.")
+            return False
+        self.error.clear_error()
+        return True
+
+    def export_png(self, path: str) -> bool:
+        """Save the plot as it is shown."""
+        if not self.plot.grab().save(path):
+            self.error.show_error(f"Could not write the image {path}.")
+            return False
+        self.error.clear_error()
+        return True

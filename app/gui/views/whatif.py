@@ -1,0 +1,330 @@
+"""What-if: run setpoint variants of the grower rules over a weather file and compare seasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.common import ErrorLine, colour, style_plot
+from app.gui.workers import run_in_worker
+
+WEATHER_CHOICES = (
+    ("agc2018", "AGC 2018 season, Bleiswijk (shipped, 5 min)"),
+    ("reference", "Dutch reference year (shipped, hourly)"),
+    ("file", "Weather file…"),
+)
+DEFAULT_VARIANTS = (
+    ("Grower rules", ""),
+    ("Warmer (+1 °C heating)", "heat_c=21.5"),
+    ("CO₂ 1000 ppm", "co2_ppm=1000"),
+)
+#: Rows of the comparison table: summary key, label, unit, digits.
+METRICS = (
+    ("yield_kg_m2", "Yield", "kg/m²", 2),
+    ("yield_class_a_kg_m2", "Yield class A", "kg/m²", 2),
+    ("fruits_per_m2", "Fruits", "1/m²", 1),
+    ("revenue_eur_m2", "Revenue", "€/m²", 2),
+    ("net_profit_eur_m2", "Net profit", "€/m²", 2),
+    ("heat_kwh_m2", "Heat", "kWh/m²", 1),
+    ("electricity_kwh_m2", "Electricity", "kWh/m²", 1),
+    ("co2_kg_m2", "CO₂ dosed", "kg/m²", 2),
+    ("water_l_m2", "Net water", "L/m²", 0),
+    ("mean_tair_c", "Mean air temperature", "°C", 2),
+)
+
+
+class WhatIfError(ValueError):
+    """A what-if run that cannot be started; the message says what to change."""
+
+
+def parse_changes(text: str) -> dict[str, float]:
+    """ "heat_c=21; co2_ppm=1000" -> {"heat_c": 21.0, "co2_ppm": 1000.0}."""
+    out: dict[str, float] = {}
+    for part in text.replace(",", ";").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        if not sep:
+            raise WhatIfError(f"{part!r}: write NAME=VALUE, e.g. heat_c=21")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise WhatIfError(f"{part!r}: {value.strip()!r} is not a number") from None
+    return out
+
+
+@dataclass
+class WhatIfRun:
+    """The outcome of one what-if: per variant its summary, daily air temperature and yield."""
+
+    names: list[str]
+    summaries: list[dict]
+    dates: list[str] = field(default_factory=list)
+    day_t: np.ndarray | None = None
+    tair_daily: list[np.ndarray] = field(default_factory=list)
+    yield_cum: list[np.ndarray] = field(default_factory=list)
+
+
+def load_whatif_weather(choice: str, path: str | None):
+    """The weather of a choice (shipped season, reference year or a file)."""
+    from sim.weather import default_weather, load_weather, reference_year
+
+    if choice == "agc2018":
+        return default_weather()
+    if choice == "reference":
+        return reference_year()
+    if not path:
+        raise WhatIfError("choose a weather file first")
+    return load_weather(path, fill_gaps=True)
+
+
+def run_whatif(
+    choice: str,
+    path: str | None,
+    start: str | None,
+    days: float,
+    variants: list[tuple[str, str]],
+    progress=None,
+) -> WhatIfRun:
+    """Simulate every variant over the weather window (worker; seasons stepped together)."""
+    from controllers.grower_rules import GrowerRules
+    from controllers.season import CLIMATE_COLUMNS, CROP_COLUMNS, run_season
+
+    if not variants:
+        raise WhatIfError("add at least one variant")
+    strategies = []
+    for name, text in variants:
+        try:
+            strategies.append(GrowerRules.from_overrides(parse_changes(text)))
+        except ValueError as exc:
+            raise WhatIfError(f"variant {name!r}: {exc}") from None
+    weather = load_whatif_weather(choice, path)
+    window = weather.window(start, days)
+    if len(window) < 2:
+        raise WhatIfError("the weather holds no data for that start and length")
+    results = run_season(window, strategies, progress=progress)
+    run = WhatIfRun([n for n, _ in variants], [r.summary for r in results])
+    per_day = max(1, round(86400.0 / window.step_s))
+    k_t = CLIMATE_COLUMNS.index("tair_c")
+    k_y = CROP_COLUMNS.index("yield_kg_m2")
+    for r in results:
+        tair = r.climate[:, k_t]
+        n = len(tair) // per_day
+        run.tair_daily.append(tair[: n * per_day].reshape(n, per_day).mean(axis=1))
+        run.yield_cum.append(r.crop[:, k_y].copy())
+    run.dates = results[0].crop_dates
+    run.day_t = np.arange(len(run.dates), dtype=float)
+    return run
+
+
+class WhatIfView(QWidget):
+    """Variants table, weather window, run with progress, side-by-side results and plots."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result: WhatIfRun | None = None
+        self.file_path: str | None = None
+        self.running = False
+        outer = QVBoxLayout(self)
+        setup = QGroupBox("Season")
+        grid = QGridLayout(setup)
+        self.weather = QComboBox()
+        for key, label in WEATHER_CHOICES:
+            self.weather.addItem(label, key)
+        self.weather.setToolTip("the outside weather the seasons are simulated in")
+        self.weather.activated.connect(self._weather_chosen)
+        self.start = QDateEdit(QDate(2018, 8, 14))
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("yyyy-MM-dd")
+        self.start.setToolTip("first day of the season (site-local)")
+        self.days = QSpinBox()
+        self.days.setRange(1, 366)
+        self.days.setValue(115)
+        self.days.setSuffix(" days")
+        self.days.setToolTip("season length")
+        grid.addWidget(QLabel("Weather"), 0, 0)
+        grid.addWidget(self.weather, 0, 1)
+        grid.addWidget(QLabel("Start"), 0, 2)
+        grid.addWidget(self.start, 0, 3)
+        grid.addWidget(QLabel("Length"), 0, 4)
+        grid.addWidget(self.days, 0, 5)
+        self.variants = QTableWidget(0, 2)
+        self.variants.setHorizontalHeaderLabels(["Variant", "Setpoint changes (NAME=VALUE; …)"])
+        self.variants.horizontalHeader().setStretchLastSection(True)
+        self.variants.setToolTip(
+            "each row is one season; changes shift the grower rules, e.g. heat_c=21.5; "
+            "co2_ppm=1000 (names as in Setpoints, or climate-computer settings)"
+        )
+        for name, text in DEFAULT_VARIANTS:
+            self.add_variant(name, text)
+        self.variants.setMaximumHeight(150)
+        grid.addWidget(self.variants, 1, 0, 1, 6)
+        row = QHBoxLayout()
+        add = QPushButton("Add &variant")
+        add.clicked.connect(lambda: self.add_variant(f"Variant {self.variants.rowCount() + 1}", ""))
+        remove = QPushButton("Re&move variant")
+        remove.clicked.connect(self._remove_variant)
+        self.run_button = QPushButton("&Run seasons")
+        self.run_button.setToolTip("simulate every variant (in the background) and compare")
+        self.run_button.clicked.connect(self.run)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setFormat("%p % simulated")
+        for w in (add, remove, self.run_button):
+            row.addWidget(w)
+        row.addWidget(self.progress, stretch=1)
+        grid.addLayout(row, 2, 0, 1, 6)
+        self.error = ErrorLine()
+        grid.addWidget(self.error, 3, 0, 1, 6)
+        outer.addWidget(setup)
+
+        split = QSplitter()
+        self.table = QTableWidget(0, 0)
+        self.table.setToolTip("season results side by side; costs per m² of greenhouse")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        split.addWidget(self.table)
+        plots = QWidget()
+        pv = QVBoxLayout(plots)
+        self.costs_plot = pg.PlotWidget(title="Costs by kind (€/m²)")
+        self.tair_plot = pg.PlotWidget(title="Daily mean air temperature (°C) by season day")
+        self.yield_plot = pg.PlotWidget(title="Cumulative yield (kg/m²) by season day")
+        for p in (self.costs_plot, self.tair_plot, self.yield_plot):
+            style_plot(p)
+            p.addLegend(offset=(-5, 5))
+            pv.addWidget(p)
+        split.addWidget(plots)
+        split.setSizes([460, 900])
+        outer.addWidget(split, stretch=1)
+
+    def add_variant(self, name: str, changes: str) -> None:
+        """Append a variant row."""
+        i = self.variants.rowCount()
+        self.variants.insertRow(i)
+        self.variants.setItem(i, 0, QTableWidgetItem(name))
+        self.variants.setItem(i, 1, QTableWidgetItem(changes))
+
+    def _remove_variant(self) -> None:
+        row = self.variants.currentRow()
+        if row >= 0:
+            self.variants.removeRow(row)
+
+    def _weather_chosen(self, _i: int) -> None:
+        if self.weather.currentData() == "file":
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Weather file", "", "Weather CSV (*.csv *.csv.gz)"
+            )
+            self.file_path = path or None
+            if path:
+                self.weather.setItemText(2, f"Weather file: {path}")
+
+    def variant_rows(self) -> list[tuple[str, str]]:
+        """(name, changes) of every variant row."""
+        out = []
+        for i in range(self.variants.rowCount()):
+            name = self.variants.item(i, 0)
+            text = self.variants.item(i, 1)
+            out.append((name.text() if name else f"Variant {i + 1}", text.text() if text else ""))
+        return out
+
+    def run(self) -> None:
+        """Start the seasons in a worker; progress and results arrive on the GUI thread."""
+        if self.running:
+            return
+        try:
+            for name, text in self.variant_rows():
+                try:
+                    parse_changes(text)
+                except WhatIfError as exc:
+                    raise WhatIfError(f"variant {name!r}: {exc}") from None
+        except WhatIfError as exc:
+            self.error.show_error(str(exc))
+            return
+        self.error.clear_error()
+        self.running = True
+        self.run_button.setEnabled(False)
+        self.progress.setValue(0)
+        run_in_worker(
+            run_whatif,
+            self.weather.currentData(),
+            self.file_path,
+            self.start.date().toString("yyyy-MM-dd"),
+            float(self.days.value()),
+            self.variant_rows(),
+            on_done=self._done,
+            on_error=self._failed,
+            on_progress=lambda f: self.progress.setValue(round(100 * f)),
+        )
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self.run_button.setEnabled(True)
+        self.error.show_error(message)
+
+    def _done(self, run: WhatIfRun) -> None:
+        self.running = False
+        self.run_button.setEnabled(True)
+        self.progress.setValue(100)
+        self.result = run
+        costs = sorted({k for s in run.summaries for k in s.get("costs_eur_m2", {})})
+        rows = [(k, f"{label} [{unit}]", d) for k, label, unit, d in METRICS]
+        rows += [(f"costs_eur_m2.{k}", f"cost: {k} [€/m²]", 2) for k in costs]
+        self.table.clear()
+        self.table.setRowCount(len(rows))
+        self.table.setColumnCount(len(run.names))
+        self.table.setHorizontalHeaderLabels(run.names)
+        self.table.setVerticalHeaderLabels([label for _k, label, _d in rows])
+        for j, s in enumerate(run.summaries):
+            for i, (key, _label, digits) in enumerate(rows):
+                if key.startswith("costs_eur_m2."):
+                    v = s.get("costs_eur_m2", {}).get(key.split(".", 1)[1])
+                else:
+                    v = s.get(key)
+                text = "–" if v is None else f"{v:,.{digits}f}"
+                self.table.setItem(i, j, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        self._plot(run, costs)
+
+    def _plot(self, run: WhatIfRun, costs: list[str]) -> None:
+        cp = self.costs_plot.getPlotItem()
+        cp.clear()
+        n = len(run.names)
+        width = 0.8 / max(1, n)
+        for j, s in enumerate(run.summaries):
+            values = [s.get("costs_eur_m2", {}).get(k, 0.0) for k in costs]
+            x = np.arange(len(costs)) + (j - (n - 1) / 2) * width
+            bars = pg.BarGraphItem(
+                x=x, height=values, width=width * 0.9, brush=colour(j), name=run.names[j]
+            )
+            cp.addItem(bars)
+        cp.getAxis("bottom").setTicks([list(enumerate(costs))])
+        for plot, series in ((self.tair_plot, run.tair_daily), (self.yield_plot, run.yield_cum)):
+            item = plot.getPlotItem()
+            item.clear()
+            for j, values in enumerate(series):
+                item.plot(
+                    np.arange(len(values)),
+                    values,
+                    pen=pg.mkPen(colour(j), width=2),
+                    name=run.names[j],
+                )

@@ -1,0 +1,488 @@
+"""The running greenhouse behind the desktop app: device or bus, control loop, database.
+
+No Qt here: the GUI (app.gui) calls `Session.start()` in a worker thread, then reads
+`snapshot()` on a timer and calls the operator actions (`apply_rules`, `set_override`,
+`acknowledge`, ...) from the GUI thread. The embedded default is the virtual greenhouse device
+(sim) served on a pseudo-terminal (or socket://127.0.0.1 where there is none), polled over that
+serial link by the real bus poller, controlled by the real control loop with grower rules, and
+recorded by the SQLite recorder in the user data directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import math
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+#: Demo speeds offered (plant seconds per wall second).
+SPEEDS: tuple[float, ...] = (1.0, 10.0, 60.0, 300.0, 600.0)
+#: Plant seconds per control tick at demo speeds (the loop's usual minute).
+PLANT_TICK_S = 60.0
+#: Shortest wall time between ticks: a poll cycle of the virtual bus takes ~0.1 s.
+MIN_TICK_S = 0.5
+
+
+class SessionError(Exception):
+    """A session that cannot start or act; the message says what was wrong, in plain words."""
+
+
+def default_db_path() -> Path:
+    """The database of the embedded default: `serra.sqlite` in the user data directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("serra", appauthor=False)) / "serra.sqlite"
+
+
+def current_user() -> str:
+    """Who is at the keyboard (for the event log)."""
+    try:
+        return getpass.getuser() or "grower"
+    except Exception:  # no login name (service account, odd platform)
+        return "grower"
+
+
+def tick_for_speed(speed: float) -> float:
+    """Wall seconds between ticks so that one tick is about a plant minute at `speed`."""
+    return max(MIN_TICK_S, PLANT_TICK_S / speed)
+
+
+@dataclass
+class SessionConfig:
+    """What to run: `port` None = the embedded virtual greenhouse; else a real port URL.
+
+    `nodes_path` None = the virtual greenhouse's node maps. `speed`: plant seconds per wall
+    second of the simulated plant (ignored on a real bus). `link`: "auto" (pty where there is
+    one, else socket), "pty" or "socket". `clock`: wall clock of device and loop (tests pass a
+    manual clock). `autorun`: run the loop in its own thread; False = the caller ticks.
+    """
+
+    db_path: Path = field(default_factory=default_db_path)
+    port: str | None = None
+    nodes_path: str | None = None
+    speed: float = 60.0
+    link: str = "auto"
+    alarms: Any = None
+    clock: Callable[[], float] = time.monotonic
+    autorun: bool = True
+    tick_s: float | None = None
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the plant is the embedded virtual greenhouse."""
+        return self.port is None
+
+    def describe(self) -> str:
+        """One line for the status bar."""
+        if self.simulated:
+            return f"simulated greenhouse at {self.speed:g}x"
+        return f"greenhouse on {self.port}"
+
+
+class RecentRecorder:
+    """Passes records on to the database recorder and keeps the latest ticks for live trends."""
+
+    def __init__(self, inner: Any, keep: int = 3000) -> None:
+        self.inner = inner
+        self._recent: deque = deque(maxlen=keep)
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def record_tick(self, record: Any) -> None:
+        """Keep the tick, then record it."""
+        with self._lock:
+            self._count += 1
+            self._recent.append((self._count, record))
+        self.inner.record_tick(record)
+
+    def record_event(self, event: Any) -> None:
+        """Record an event."""
+        self.inner.record_event(event)
+
+    def restore(self) -> dict[str, Any] | None:
+        """What the loop resumes from."""
+        return self.inner.restore()
+
+    def flush(self) -> None:
+        """Commit everything queued."""
+        self.inner.flush()
+
+    def close(self) -> None:
+        """Flush and close."""
+        self.inner.close()
+
+    def since(self, count: int) -> tuple[int, list[Any]]:
+        """(latest count, the ticks recorded after `count`)."""
+        with self._lock:
+            return self._count, [r for n, r in self._recent if n > count]
+
+
+class DevicePlantClock:
+    """Plant time of the virtual device (UTC s), so loop and plant never drift apart."""
+
+    def __init__(self, device: Any) -> None:
+        self.device = device
+
+    @property
+    def speed(self) -> float:
+        """Plant seconds per wall second."""
+        return float(self.device.speed)
+
+    def __call__(self) -> float:
+        """Advance the plant to the wall clock and return its time."""
+        self.device.sync()
+        return float(self.device.plant.time_s)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the GUI shows, taken at once: the last tick, alarms, overrides, crop, mode."""
+
+    ticks: int
+    time_s: float | None
+    record: Any
+    alarms: list[Any]
+    overrides: list[Any]
+    crop: dict[str, float] | None
+    mode: str
+    running: bool
+    link: str
+
+
+class Session:
+    """Device (if simulated), bus poller, control loop and recorder, started and stopped as one."""
+
+    def __init__(self, config: SessionConfig | None = None) -> None:
+        self.config = config or SessionConfig()
+        self.who = current_user()
+        self.device = None
+        self.server = None
+        self.poller = None
+        self.recorder = None
+        self.loop = None
+        self.rules = None
+        self.address: str | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.started = False
+        self.stopped = False
+        self.error: str | None = None
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self, status: Callable[[str], None] | None = None) -> None:
+        """Build and start everything (slow on first use: the plant kernels compile).
+
+        Call from a worker thread. Raises SessionError with a plain message on failure, and
+        leaves nothing running then.
+        """
+        say = status or (lambda text: None)
+        try:
+            self._start(say)
+        except SessionError:
+            self._teardown()
+            raise
+        except Exception as exc:
+            self._teardown()
+            raise SessionError(_plain(exc)) from None
+
+    def _start(self, say: Callable[[str], None]) -> None:
+        from controllers.clock import PlantClock
+        from controllers.grower_rules import GrowerRules
+        from controllers.loop import ControlLoop
+        from drivers.nodes import load_nodes
+        from drivers.poller import BusPoller
+        from store.recorder import SqliteRecorder
+
+        cfg = self.config
+        if not (math.isfinite(cfg.speed) and cfg.speed > 0):
+            raise SessionError(f"speed {cfg.speed!r} must be a positive number")
+        Path(cfg.db_path).parent.mkdir(parents=True, exist_ok=True)
+        say("opening the database...")
+        self.recorder = RecentRecorder(SqliteRecorder(cfg.db_path, batch_ticks=1).open())
+        nodes = load_nodes(cfg.nodes_path)
+        if cfg.simulated:
+            say("starting simulator...")
+            self._start_device(nodes, self._resume_time())
+            port = self.address
+            plant_clock: Callable[[], float] = DevicePlantClock(self.device)
+        else:
+            port = cfg.port
+            plant_clock = PlantClock(speed=1.0, clock=cfg.clock)
+        say("opening the bus...")
+        self.poller = BusPoller(nodes, port)
+        self.rules = GrowerRules()
+        tick_s = cfg.tick_s or (tick_for_speed(cfg.speed) if cfg.simulated else PLANT_TICK_S)
+        say("starting the control loop...")
+        self.loop = ControlLoop(
+            self.poller,
+            self.rules,
+            self.recorder,
+            plant_clock=plant_clock,
+            clock=cfg.clock,
+            tick_s=tick_s,
+            # re-plan every tick, so an applied setpoint change acts on the next tick
+            strategy_every_s=PLANT_TICK_S,
+            alarms=cfg.alarms,
+        )
+        self.loop.start()
+        if cfg.autorun:
+            self._thread = threading.Thread(target=self._run, name="control loop", daemon=True)
+            self._thread.start()
+        self.started = True
+
+    def _run(self) -> None:
+        try:
+            self.loop.run()
+        except Exception as exc:  # the loop ends; the GUI shows it as stopped
+            self.error = _plain(exc)
+
+    def _resume_time(self) -> datetime | None:
+        """Where the simulated plant continues: the last recorded time, if in the weather."""
+        from sim.weather import default_weather
+
+        row = self.recorder.inner.store.conn.execute("SELECT MAX(t_ms) FROM ticks").fetchone()
+        if not row or row[0] is None:
+            return None
+        t = row[0] / 1000.0
+        weather = default_weather()
+        if not weather.time_s[0] <= t < weather.time_s[-1] - 86400.0:
+            return None
+        return datetime.fromtimestamp(t, UTC)
+
+    def _start_device(self, nodes: Any, start: datetime | None) -> None:
+        from sim.device_server import PtyServer, TcpServer
+        from sim.plant import Plant
+        from sim.virtual_device import VirtualDevice
+
+        cfg = self.config
+        plant = Plant(start=start) if start is not None else Plant()
+        plant.advance(1.0)  # compile (or load) the physics before the first request
+        self.device = VirtualDevice(plant, nodes, speed=cfg.speed, clock=cfg.clock)
+        use_pty = cfg.link == "pty" or (cfg.link == "auto" and os.name == "posix")
+        try:
+            self.server = PtyServer(self.device) if use_pty else TcpServer(self.device)
+        except OSError:
+            self.server = TcpServer(self.device)
+        self.server.start()
+        self.address = self.server.address
+
+    def stop(self) -> None:
+        """Stop the loop (actuators to their safe state, records flushed) and release all."""
+        with self._lock:
+            if self.stopped:
+                return
+            self.stopped = True
+        if self.loop is not None and self.started:
+            if self._thread is not None:
+                self.loop.stop()
+                self._thread.join(timeout=10)
+            else:
+                self.loop.shutdown()
+        self._teardown()
+
+    def _teardown(self) -> None:
+        if self.recorder is not None:
+            with contextlib.suppress(Exception):  # reported through the recording alarm
+                self.recorder.close()
+        if self.poller is not None:
+            self.poller.close()
+        if self.server is not None:
+            self.server.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the loop is running (started and not stopped)."""
+        return self.started and not self.stopped
+
+    def tick(self) -> Any:
+        """One control tick now (for callers that set `autorun=False`)."""
+        self._need_loop()
+        return self.loop.tick()
+
+    # -- reading ---------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The state to display; cheap (no I/O), safe to call from the GUI thread."""
+        loop = self.loop
+        if loop is None:
+            return Snapshot(0, None, None, [], [], None, "starting", False, "")
+        record = loop.last_record
+        crop = None
+        if self.device is not None:
+            crop = dict(self.device.plant.crop_states())
+        return Snapshot(
+            ticks=loop.ticks,
+            time_s=None if record is None else record.time_s,
+            record=record,
+            alarms=loop.alarms.active(),
+            overrides=loop.overrides.active(),
+            crop=crop,
+            mode="stopped" if self.stopped else (record.mode if record else "starting"),
+            running=self.running,
+            link=self.address or (self.config.port or ""),
+        )
+
+    def records_since(self, count: int) -> tuple[int, list[Any]]:
+        """Tick records made after the `count`-th one (for live trends), and the new count."""
+        if self.recorder is None:
+            return count, []
+        return self.recorder.since(count)
+
+    def plant_time(self) -> float:
+        """Plant time now (UTC s)."""
+        self._need_loop()
+        return float(self.loop.plant_clock())
+
+    # -- operator actions ------------------------------------------------------------------
+    def _need_loop(self) -> None:
+        if self.loop is None or not self.running:
+            raise SessionError("the control loop is not running; start it from Settings")
+
+    def set_speed(self, speed: float) -> None:
+        """Change the simulated plant's speed (plant seconds per wall second)."""
+        if not (math.isfinite(speed) and speed > 0):
+            raise SessionError(f"speed {speed!r} must be a positive number")
+        self.config.speed = float(speed)
+        if self.device is not None:
+            self.device.sync()  # time so far at the old speed
+            self.device.speed = float(speed)
+            if self.loop is not None and self.config.tick_s is None:
+                self.loop.tick_s = tick_for_speed(speed)
+
+    def apply_rules(self, rules: Any, *, who: str, why: str) -> dict[str, Any]:
+        """Put new grower rules in force on the running loop; log the change with who and why.
+
+        Returns the change as logged: {"changed": {...}, "settings": {...}}.
+        """
+        from controllers.climate_computer import CC_PARAMS
+        from controllers.records import Event
+
+        self._need_loop()
+        if not who.strip() or not why.strip():
+            raise SessionError("say who makes the change and why (both are logged)")
+        old = self.rules
+        changed = _rules_diff(old, rules)
+        settings_changed = {
+            k: v for k, v in asdict(rules.settings).items() if asdict(old.settings).get(k) != v
+        }
+        if not changed and not settings_changed:
+            raise SessionError("nothing changed: edit a value before applying")
+        params = rules.settings.to_array()[None, :].copy()
+        irr = CC_PARAMS.index("irr_flow_l_m2_h")
+        params[0, irr] = self.loop._params[0, irr]  # the loop keeps the valves' real flow
+        # The loop has no public setter yet: swap whole objects (atomic for the loop thread).
+        self.loop._params = params
+        self.loop.strategy = rules
+        self.rules = rules
+        now = self.loop.plant_clock()
+        data = {"changed": changed, "settings": settings_changed, "why": why.strip()}
+        parts = [f"{k}" for k in changed] + list(settings_changed)
+        self.recorder.record_event(
+            Event(
+                now,
+                "setpoint_change",
+                "setpoints",
+                f"grower rules changed ({', '.join(parts)}): {why.strip()}",
+                who=who.strip(),
+                data=data,
+            )
+        )
+        return data
+
+    def set_override(
+        self, actuator: str, value: float, minutes: float, *, who: str, why: str
+    ) -> Any:
+        """Force an actuator for `minutes` plant minutes (raises SessionError in plain words)."""
+        from controllers.overrides import OverrideError
+
+        self._need_loop()
+        try:
+            return self.loop.set_override(actuator, value, minutes * 60.0, who=who, why=why)
+        except OverrideError as exc:
+            raise SessionError(str(exc)) from None
+
+    def cancel_override(self, actuator: str, *, who: str) -> Any:
+        """End an override now; control resumes."""
+        self._need_loop()
+        return self.loop.overrides.cancel(actuator, now_s=self.loop.plant_clock(), who=who)
+
+    def acknowledge(self, key: str, *, who: str) -> None:
+        """Acknowledge an active alarm."""
+        self._need_loop()
+        self.loop.acknowledge(key, who)
+
+
+def _rules_diff(old: Any, new: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if old.periods != new.periods:
+        out["periods"] = [
+            {
+                "start": p.start_ref,
+                "offset_min": p.offset_min,
+                "ramp_min": p.ramp_min,
+                "values": dict(p.values),
+            }
+            for p in new.periods
+        ]
+    for k, v in new.defaults.items():
+        if old.defaults.get(k) != v:
+            out.setdefault("defaults", {})[k] = v
+    return out
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception as one plain line (no traceback)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {exc.filename}"
+    if isinstance(exc, PermissionError):
+        return f"not allowed to open {exc.filename}: check its permissions"
+    return text or f"unexpected {type(exc).__name__}"
+
+
+def plain_error(exc: BaseException) -> str:
+    """Public form of `_plain`: what the GUI shows for an error."""
+    return _plain(exc)
+
+
+def check_connection(port: str, nodes_path: str | None = None) -> list[dict[str, Any]]:
+    """Poll every node of a bus once; return each node's health (name, slave, ok, error, ms).
+
+    Raises SessionError when the nodes file or the port cannot be used.
+    """
+    from drivers.errors import DriverError
+    from drivers.nodes import load_nodes
+    from drivers.poller import BusPoller
+
+    try:
+        nodes = load_nodes(nodes_path)
+        poller = BusPoller(nodes, port)
+    except DriverError as exc:
+        raise SessionError(str(exc)) from None
+    try:
+        if not poller.open():
+            raise SessionError(f"cannot open {port}: {poller.last_port_error}")
+        poller.poll_once()
+        out = []
+        for name, h in poller.health().items():
+            out.append(
+                {
+                    "node": name,
+                    "slave": h.slave,
+                    "ok": h.ok > 0 and h.consecutive_failures == 0,
+                    "answers": h.ok,
+                    "failures": h.timeouts + h.crc_errors + h.wrong_slave + h.exceptions,
+                    "latency_ms": None if h.mean_latency_s is None else h.mean_latency_s * 1e3,
+                    "error": h.last_error,
+                }
+            )
+        return out
+    finally:
+        poller.close()
