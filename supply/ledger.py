@@ -191,6 +191,10 @@ class LedgerMixin(ServiceBase):
                 "UPDATE supply_stock SET qty = ? WHERE lot_id = ? AND bay_id = ?",
                 (new, lot_id, bay_id),
             )
+        conn.execute(
+            "UPDATE supply_lots SET on_hand = MAX(ROUND(on_hand + ?, 6), 0) WHERE id = ?",
+            (delta, lot_id),
+        )
         cur = conn.execute(
             "INSERT INTO supply_moves (t_ms, kind, product_id, lot_id, bay_id, qty, who, reason, "
             "order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -402,7 +406,8 @@ class LedgerMixin(ServiceBase):
         return round(float(self.conn.execute(sql, args).fetchone()[0]), DECIMALS)
 
     def check_balances(self) -> list[tuple[int, int, float, float]]:
-        """(lot id, bay id, balance, ledger sum) wherever the balance table and ledger differ."""
+        """Where balances and ledger differ: (lot id, bay id, balance, ledger sum) per lot and bay,
+        and (lot id, None, lot on-hand, sum of its bays) per lot. Empty when all agree."""
         rows = self.conn.execute(
             "WITH led AS (SELECT lot_id, bay_id, ROUND(SUM(qty), 6) AS s FROM supply_moves "
             "GROUP BY lot_id, bay_id) "
@@ -413,7 +418,12 @@ class LedgerMixin(ServiceBase):
             "WHERE NOT EXISTS (SELECT 1 FROM supply_moves m WHERE m.lot_id = st.lot_id "
             "AND m.bay_id = st.bay_id)"
         ).fetchall()
-        return [tuple(r) for r in rows]
+        lots = self.conn.execute(
+            "SELECT l.id, NULL, l.on_hand, COALESCE(SUM(s.qty), 0) AS st FROM supply_lots l "
+            "LEFT JOIN supply_stock s ON s.lot_id = l.id GROUP BY l.id "
+            "HAVING ABS(l.on_hand - st) > 1e-6"
+        ).fetchall()
+        return [tuple(r) for r in rows] + [tuple(r) for r in lots]
 
     def stock(self, product: str | None = None) -> list[StockLine]:
         """On-hand per lot and bay, earliest expiry first."""

@@ -1,7 +1,8 @@
 """Schema version 2: the supply tables (catalogue, places, lots, stock ledger, orders).
 
-`supply_moves` is the append-only ledger; `supply_stock` is the on-hand balance per lot and bay,
-kept in the same transaction as every move so that on-hand is one indexed read. Lot dates are
+`supply_moves` is the append-only ledger; `supply_stock` is the on-hand balance per lot and bay
+and `supply_lots.on_hand` the lot's total, both kept in the same transaction as every move so
+that on-hand is one indexed read and the expiry alert scan reads one index. Lot dates are
 ISO `YYYY-MM-DD` text (they sort as dates); times are UTC epoch milliseconds.
 """
 
@@ -66,10 +67,13 @@ _STATEMENTS = (
         status TEXT NOT NULL DEFAULT 'available'
             CHECK (status IN ('available', 'quarantine', 'recalled', 'expired')),
         created_ms INTEGER NOT NULL,
+        on_hand REAL NOT NULL DEFAULT 0 CHECK (on_hand >= 0),
         UNIQUE (product_id, lot_no),
         CHECK (expiry_date IS NULL OR production_date IS NULL OR expiry_date >= production_date)
     )""",
-    "CREATE INDEX supply_lots_alert ON supply_lots (alert_date)",
+    # The alert scan reads only this partial covering index: lots in stock, by alert date.
+    "CREATE INDEX supply_lots_alert ON supply_lots "
+    "(alert_date, expiry_date, product_id, lot_no, on_hand) WHERE on_hand > 0",
     "CREATE INDEX supply_lots_expiry ON supply_lots (expiry_date)",
     "CREATE INDEX supply_lots_product_removal ON supply_lots (product_id, removal_date)",
     """CREATE TABLE supply_lot_events (
