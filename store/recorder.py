@@ -186,6 +186,8 @@ class SqliteRecorder:
             with store.write():
                 timeseries.write_rows(store, ticks)
                 ev.append_rows(store, events)
+                if ticks:
+                    self._maintain(store, max(t for t, _, _ in ticks))
         except (sqlite3.Error, StoreError) as exc:
             self._last_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             self._retry_at = self.clock() + self.retry_s
@@ -196,8 +198,6 @@ class SqliteRecorder:
         self._ticks.clear()
         self._events.clear()
         self._last_error = None
-        if ticks:
-            self._maintain(max(t for t, _, _ in ticks))
 
     def _failing_message(self) -> str:
         return (
@@ -206,22 +206,27 @@ class SqliteRecorder:
             f"(dropped {self._dropped}), retrying every {self.retry_s:g} s"
         )
 
-    def _maintain(self, last_ms: int) -> None:
-        """Roll up each completed 5-min bucket; apply retention once per hour of data."""
+    def _maintain(self, store: Store, last_ms: int) -> None:
+        """Roll up each completed 5-min bucket; apply retention once per hour of data.
+
+        Runs inside the ticks' transaction (one commit, one fsync) but in a savepoint, so a
+        failure here is reported in `status()` and never costs the ticks.
+        """
         bucket5 = (last_ms // rollups.STEP_MS["5m"]) * rollups.STEP_MS["5m"]
         hour = (last_ms // rollups.STEP_MS["1h"]) * rollups.STEP_MS["1h"]
         if bucket5 == self._rolled_5m_ms and hour == self._retained_1h_ms:
             return
-        store = self.store
+        store.conn.execute("SAVEPOINT maintain")
         try:
-            with store.write():
-                if hour != self._retained_1h_ms:
-                    rollups.apply_retention(store, self.retention)
-                else:
-                    rollups.roll_up(store)
+            if hour != self._retained_1h_ms:
+                rollups.apply_retention(store, self.retention)
+            else:
+                rollups.roll_up(store)
         except sqlite3.Error as exc:
-            # The ticks are safely committed; rollups catch up at the next boundary.
+            store.conn.execute("ROLLBACK TO maintain")
+            store.conn.execute("RELEASE maintain")
             self._maintenance_error = str(exc)
             return
+        store.conn.execute("RELEASE maintain")
         self._maintenance_error = None
         self._rolled_5m_ms, self._retained_1h_ms = bucket5, hour

@@ -19,6 +19,9 @@ from store.db import Store
 STEP_MS: dict[str, int] = {"5m": 300_000, "1h": 3_600_000}
 TABLE: dict[str, str] = {"5m": "rollup_5m", "1h": "rollup_1h"}
 _INF = 2**62
+# Naming the channels lets a time-range condition walk the (channel_id, t_ms) primary key
+# instead of scanning the whole rollup table.
+_BY_KEY = "channel_id IN (SELECT id FROM channels) AND t_ms >= ? AND t_ms < ?"
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def rebuild(store: Store, lo_ms: int, hi_ms: int) -> None:
     b5 = min(math.ceil(hi_ms / STEP_MS["5m"]) * STEP_MS["5m"], until5)
     if b5 <= a5:
         return
-    store.conn.execute("DELETE FROM rollup_5m WHERE t_ms >= ? AND t_ms < ?", (a5, b5))
+    store.conn.execute(f"DELETE FROM rollup_5m WHERE {_BY_KEY}", (a5, b5))
     _raw_to_5m(store, a5, b5)
     until1 = _meta_int(store, "rollup_1h_until_ms")
     if until1 is None:
@@ -86,7 +89,7 @@ def rebuild(store: Store, lo_ms: int, hi_ms: int) -> None:
     a1 = _floor(a5, STEP_MS["1h"])
     b1 = min(math.ceil(b5 / STEP_MS["1h"]) * STEP_MS["1h"], until1)
     if b1 > a1:
-        store.conn.execute("DELETE FROM rollup_1h WHERE t_ms >= ? AND t_ms < ?", (a1, b1))
+        store.conn.execute(f"DELETE FROM rollup_1h WHERE {_BY_KEY}", (a1, b1))
         _5m_to_1h(store, a1, b1)
 
 
@@ -121,7 +124,7 @@ def _5m_to_1h(store: Store, lo_ms: int, hi_ms: int) -> None:
     store.conn.execute(
         "INSERT OR REPLACE INTO rollup_1h (channel_id, t_ms, n, sum, min, max) "
         f"SELECT channel_id, (t_ms / {step}) * {step}, SUM(n), SUM(sum), MIN(min), MAX(max) "
-        "FROM rollup_5m WHERE t_ms >= ? AND t_ms < ? "
+        f"FROM rollup_5m WHERE {_BY_KEY} "
         f"GROUP BY channel_id, (t_ms / {step})",
         (lo_ms, hi_ms),
     )

@@ -95,3 +95,12 @@ def test_migration_modules_are_discovered_in_order():
     found = migrations.discover()
     assert [m.version for m in found] == list(range(1, len(found) + 1))
     assert found[0].name == "core"
+
+
+def test_read_only_open_reads_but_cannot_write(db_path):
+    with open_store(db_path) as s, s.write():
+        s.set_meta("site", "bleiswijk")
+    with open_store(db_path, readonly=True) as ro:
+        assert ro.get_meta("site") == "bleiswijk"
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            ro.conn.execute("DELETE FROM meta")
