@@ -148,7 +148,8 @@ def apply_retention(store: Store, retention: Retention) -> dict[str, int]:
         if cutoff > (_meta_int(store, "raw_from_ms") or -_INF):
             cur = store.conn.execute("DELETE FROM ticks WHERE t_ms < ?", (cutoff,))
             deleted["ticks"] = cur.rowcount
-            store.set_meta("raw_from_ms", cutoff)
+            if cur.rowcount:  # unset while nothing was deleted: older imports stay visible
+                store.set_meta("raw_from_ms", cutoff)
     if retention.rollup_5m_s is not None:
         cutoff = min(_floor(last - int(retention.rollup_5m_s * 1000), STEP_MS["1h"]), until1)
         if cutoff > (_meta_int(store, "rollup_5m_from_ms") or -_INF):
@@ -157,7 +158,8 @@ def apply_retention(store: Store, retention: Retention) -> dict[str, int]:
                     "DELETE FROM rollup_5m WHERE channel_id = ? AND t_ms < ?", (cid, cutoff)
                 )
                 deleted["rollup_5m"] += cur.rowcount
-            store.set_meta("rollup_5m_from_ms", cutoff)
+            if deleted["rollup_5m"]:
+                store.set_meta("rollup_5m_from_ms", cutoff)
     return deleted
 
 

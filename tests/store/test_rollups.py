@@ -76,3 +76,18 @@ def test_plan_covers_a_range_without_gaps_or_overlaps(store):
         pieces = rollups.plan(store, level, lo, hi)
         assert pieces[0][1] == lo and pieces[-1][2] == hi
         assert all(p[2] == q[1] for p, q in itertools.pairwise(pieces))
+
+
+def test_old_data_imported_into_a_young_database_shows_in_plots(store):
+    _days(store, 2)
+    with store.write():
+        deleted = rollups.apply_retention(store, rollups.Retention(raw_s=30 * 86400.0))
+    assert deleted["ticks"] == 0 and store.get_meta("raw_from_ms") is None
+    old = [
+        (timeseries.to_ms(T0 - 86400 + i * 60), None, {"tair_c": 5.0}) for i in range(60)
+    ]  # an hour of last year's log, older than anything in the file
+    with store.write():
+        timeseries.write_rows(store, old)
+        rollups.roll_up(store)
+    b = timeseries.downsample(store, ["tair_c"], T0 - 86400, T0 - 82800, points=12)["tair_c"]
+    assert b.n.sum() == 60 and set(b.mean) == {5.0}
