@@ -87,6 +87,8 @@ class ServiceBase:
                 yield self.conn
         except sqlite3.IntegrityError as exc:
             raise SupplyError(f"refused by the database: {exc}") from None
+        except sqlite3.OperationalError as exc:
+            raise SupplyError(f"{self.store.path}: {exc}; try again") from None
         except StoreError as exc:
             raise SupplyError(str(exc)) from None
 

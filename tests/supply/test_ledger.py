@@ -179,23 +179,26 @@ _ops = st.lists(
     st.tuples(
         st.sampled_from(["receive", "issue", "transfer", "adjust", "scrap"]),
         st.integers(0, 2),  # lot
-        st.sampled_from(["A-01", "A-02", "A-03"]),
+        st.sampled_from(["A-01", "A-01", "A-02"]),  # stock starts in A-01
         st.sampled_from(["A-01", "A-02", "A-03"]),
         st.one_of(
-            st.integers(-50, 200), st.floats(-50, 200, allow_nan=False).map(lambda x: round(x, 3))
+            st.integers(1, 120),
+            st.floats(0.001, 120, allow_nan=False).map(lambda x: round(x, 3)),
+            st.sampled_from([0, -5, -0.5]),
         ),
     ),
-    max_size=25,
+    min_size=5,
+    max_size=30,
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=_ops)
 def test_on_hand_always_equals_ledger_sum_and_is_never_negative(ops):
     with tempfile.TemporaryDirectory() as tmp:
         svc = SupplyService(Path(tmp) / "p.db", clock=Clock(datetime(2026, 3, 1, tzinfo=UTC)))
         seed(svc)
-        lots: dict[int, int] = {}
+        lots = {n: svc.receive("PIG-GROW", f"L{n}", 100, "A-01", "luca") for n in (0, 1)}
         for kind, n, bay, other, qty in ops:
             try:
                 if kind == "receive":
