@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDateTimeEdit,
     QFileDialog,
@@ -277,15 +278,14 @@ class HistoryView(QWidget):
                 continue
             t = b.t_s + b.width_s / 2.0
             c = colour(i)
-            if b.width_s > 90:
-                band = c.lighter(100)
-                band.setAlpha(60)
-                lo = pg.PlotDataItem(t, b.min, pen=pg.mkPen(None))
-                hi = pg.PlotDataItem(t, b.max, pen=pg.mkPen(None))
-                item.addItem(pg.FillBetweenItem(lo, hi, brush=band))
+            if b.width_s > 90:  # min and max of each bucket as faint lines around the mean
+                faint = QColor(c)
+                faint.setAlpha(110)
+                for edge in (b.min, b.max):
+                    item.plot(t, edge, pen=pg.mkPen(faint, width=1))
             unit = unit_of(name)
             item.plot(
-                t, b.mean, pen=pg.mkPen(c, width=2), name=f"{name} [{unit}]" if unit else name
+                t, b.mean, pen=pg.mkPen(c, width=1), name=f"{name} [{unit}]" if unit else name
             )
         item.setXRange(*vr[0], padding=0)
         self._applying = False
@@ -293,7 +293,8 @@ class HistoryView(QWidget):
         width = next(iter(buckets.values())).width_s if buckets else 0
         n = sum(len(b.t_s) for b in buckets.values())
         self.info.setText(
-            f"{n} points · bucket {width / 60:.3g} min from the {level} table · band = min..max"
+            f"{n} points · bucket {width / 60:.3g} min from the {level} table · "
+            "faint lines = min and max"
         )
 
     # -- export ----------------------------------------------------------------------------

@@ -87,7 +87,7 @@ class OverviewView(QWidget):
             for i, name in enumerate(names):
                 pen = pg.mkPen(
                     colour(i),
-                    width=2,
+                    width=1,
                     style=pg.QtCore.Qt.PenStyle.DashLine
                     if name.startswith("sp:")
                     else pg.QtCore.Qt.PenStyle.SolidLine,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -27,6 +25,13 @@ from PySide6.QtWidgets import (
 
 from app.gui.common import ErrorLine, colour, style_plot
 from app.gui.workers import run_in_worker
+from app.whatif_run import (
+    WhatIfError,
+    WhatIfRun,
+    parse_changes,
+    prepare_process_runs,
+    run_whatif_in_process,
+)
 
 WEATHER_CHOICES = (
     ("agc2018", "AGC 2018 season, Bleiswijk (shipped, 5 min)"),
@@ -53,91 +58,6 @@ METRICS = (
 )
 
 
-class WhatIfError(ValueError):
-    """A what-if run that cannot be started; the message says what to change."""
-
-
-def parse_changes(text: str) -> dict[str, float]:
-    """ "heat_c=21; co2_ppm=1000" -> {"heat_c": 21.0, "co2_ppm": 1000.0}."""
-    out: dict[str, float] = {}
-    for part in text.replace(",", ";").split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        if not sep:
-            raise WhatIfError(f"{part!r}: write NAME=VALUE, e.g. heat_c=21")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise WhatIfError(f"{part!r}: {value.strip()!r} is not a number") from None
-    return out
-
-
-@dataclass
-class WhatIfRun:
-    """The outcome of one what-if: per variant its summary, daily air temperature and yield."""
-
-    names: list[str]
-    summaries: list[dict]
-    dates: list[str] = field(default_factory=list)
-    day_t: np.ndarray | None = None
-    tair_daily: list[np.ndarray] = field(default_factory=list)
-    yield_cum: list[np.ndarray] = field(default_factory=list)
-
-
-def load_whatif_weather(choice: str, path: str | None):
-    """The weather of a choice (shipped season, reference year or a file)."""
-    from sim.weather import default_weather, load_weather, reference_year
-
-    if choice == "agc2018":
-        return default_weather()
-    if choice == "reference":
-        return reference_year()
-    if not path:
-        raise WhatIfError("choose a weather file first")
-    return load_weather(path, fill_gaps=True)
-
-
-def run_whatif(
-    choice: str,
-    path: str | None,
-    start: str | None,
-    days: float,
-    variants: list[tuple[str, str]],
-    progress=None,
-) -> WhatIfRun:
-    """Simulate every variant over the weather window (worker; seasons stepped together)."""
-    from controllers.grower_rules import GrowerRules
-    from controllers.season import CLIMATE_COLUMNS, CROP_COLUMNS, run_season
-
-    if not variants:
-        raise WhatIfError("add at least one variant")
-    strategies = []
-    for name, text in variants:
-        try:
-            strategies.append(GrowerRules.from_overrides(parse_changes(text)))
-        except ValueError as exc:
-            raise WhatIfError(f"variant {name!r}: {exc}") from None
-    weather = load_whatif_weather(choice, path)
-    window = weather.window(start, days)
-    if len(window) < 2:
-        raise WhatIfError("the weather holds no data for that start and length")
-    results = run_season(window, strategies, progress=progress)
-    run = WhatIfRun([n for n, _ in variants], [r.summary for r in results])
-    per_day = max(1, round(86400.0 / window.step_s))
-    k_t = CLIMATE_COLUMNS.index("tair_c")
-    k_y = CROP_COLUMNS.index("yield_kg_m2")
-    for r in results:
-        tair = r.climate[:, k_t]
-        n = len(tair) // per_day
-        run.tair_daily.append(tair[: n * per_day].reshape(n, per_day).mean(axis=1))
-        run.yield_cum.append(r.crop[:, k_y].copy())
-    run.dates = results[0].crop_dates
-    run.day_t = np.arange(len(run.dates), dtype=float)
-    return run
-
-
 class WhatIfView(QWidget):
     """Variants table, weather window, run with progress, side-by-side results and plots."""
 
@@ -146,6 +66,7 @@ class WhatIfView(QWidget):
         self.result: WhatIfRun | None = None
         self.file_path: str | None = None
         self.running = False
+        prepare_process_runs()
         outer = QVBoxLayout(self)
         setup = QGroupBox("Season")
         grid = QGridLayout(setup)
@@ -265,7 +186,7 @@ class WhatIfView(QWidget):
         self.run_button.setEnabled(False)
         self.progress.setValue(0)
         run_in_worker(
-            run_whatif,
+            run_whatif_in_process,
             self.weather.currentData(),
             self.file_path,
             self.start.date().toString("yyyy-MM-dd"),
@@ -306,6 +227,12 @@ class WhatIfView(QWidget):
         self._plot(run, costs)
 
     def _plot(self, run: WhatIfRun, costs: list[str]) -> None:
+        # one plot per event-loop turn: drawing all three at once would hold the GUI > 50 ms
+        QTimer.singleShot(0, self, lambda: self._plot_costs(run, costs))
+        QTimer.singleShot(60, self, lambda: self._plot_series(self.tair_plot, run, run.tair_daily))
+        QTimer.singleShot(120, self, lambda: self._plot_series(self.yield_plot, run, run.yield_cum))
+
+    def _plot_costs(self, run: WhatIfRun, costs: list[str]) -> None:
         cp = self.costs_plot.getPlotItem()
         cp.clear()
         n = len(run.names)
@@ -318,13 +245,11 @@ class WhatIfView(QWidget):
             )
             cp.addItem(bars)
         cp.getAxis("bottom").setTicks([list(enumerate(costs))])
-        for plot, series in ((self.tair_plot, run.tair_daily), (self.yield_plot, run.yield_cum)):
-            item = plot.getPlotItem()
-            item.clear()
-            for j, values in enumerate(series):
-                item.plot(
-                    np.arange(len(values)),
-                    values,
-                    pen=pg.mkPen(colour(j), width=2),
-                    name=run.names[j],
-                )
+
+    def _plot_series(self, plot: pg.PlotWidget, run: WhatIfRun, series: list) -> None:
+        item = plot.getPlotItem()
+        item.clear()
+        for j, values in enumerate(series):
+            item.plot(
+                np.arange(len(values)), values, pen=pg.mkPen(colour(j), width=2), name=run.names[j]
+            )

@@ -1,0 +1,208 @@
+"""Supply, what-if and history views against real services and a real database."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+
+import pytest
+from PySide6.QtCore import Qt
+
+from supply.model import Bay, Product
+from supply.service import SupplyService
+
+GTIN = "09501101530003"
+
+
+class FixedClock:
+    """The supply service's clock, fixed."""
+
+    def __init__(self, when: datetime) -> None:
+        self.now = when
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def supply_view(qtbot, tmp_path):
+    from app.gui.views.supply import SupplyView
+
+    clock = FixedClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    db = tmp_path / "serra.sqlite"
+    with SupplyService(db, clock=clock) as s:
+        s.save_product(
+            Product("PIG-GROW", "Pig grower pellets", unit="kg", pack_size=25,
+                    shelf_life_days=90, alert_days=30, storage="dry", gtin=GTIN,
+                    lead_time_days=5, safety_stock=200)
+        )  # fmt: skip
+        s.save_bay(Bay("A-01", "W1", "A", sequence=1), storage="dry")
+        s.save_bay(Bay("A-02", "W1", "A", sequence=2), storage="dry")
+        s.receive("PIG-GROW", "OLD", 300, "A-01", "test", expiry=date(2026, 3, 20))
+        s.receive("PIG-GROW", "NEW", 1000, "A-02", "test", expiry=date(2026, 6, 1))
+    view = SupplyView(str(db), clock=clock)
+    qtbot.addWidget(view)
+    view.who.setText("luca")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.show()
+    return view
+
+
+def _reload(qtbot, view, action) -> None:
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        action()
+
+
+def test_order_created_allocated_fefo_picked_and_loaded(qtbot, supply_view):
+    view = supply_view
+    assert view.lots.rowCount() == 2
+    assert view.lots.item(0, 1).text() == "OLD"  # 19 days left, inside the 30-day alert time
+    assert view.lots.item(0, 0).background().color().name() == "#ffc98b"
+    assert view.alerts.count() == 1 and "OLD" in view.alerts.item(0).text()
+    view.new_party.setText("Hoeve De Linde")
+    view.new_lines.setText("PIG-GROW=450")
+    _reload(qtbot, view, view.create_order)
+    assert view.columns["draft"].count() == 1
+    order_id = view.state.orders[0].id
+    view.columns["draft"].item(0).setSelected(True)
+    assert set(view.action_buttons) == {"confirmed", "cancelled"}
+    _reload(qtbot, view, lambda: view.action_buttons["confirmed"].click())
+    with SupplyService(view.db_path) as s:
+        assert s.allocated(order_id) == 450.0
+    assert view.columns["confirmed"].count() == 1
+    view.select_order(order_id)
+    _reload(qtbot, view, lambda: view.action_buttons["picking"].click())
+    assert view.tabs.currentIndex() == 1
+    # loading guidance: first-expiry lot first, its bay and quantity in large text
+    rows = [[view.pick_table.item(i, j).text() for j in range(3)] for i in range(2)]
+    assert rows == [["A-01", "OLD", "300 kg"], ["A-02", "NEW", "150 kg"]]
+    _reload(qtbot, view, lambda: qtbot.mouseClick(view.pick_done, Qt.MouseButton.LeftButton))
+    assert view.columns["loaded"].count() == 1
+    on_hand = {(s.lot_no): s.qty for s in view.state.stock}
+    assert on_hand == {"NEW": 850.0}
+    assert view.error.isHidden()
+
+
+def test_wrong_transition_and_bad_lines_shown_in_place(qtbot, supply_view):
+    view = supply_view
+    view.new_party.setText("Van Dam")
+    view.new_lines.setText("PIG-GROW 450")
+    view.create_order()
+    assert "PRODUCT=QUANTITY" in view.error.text()
+    view.new_lines.setText("PIG-GROW=5000")
+    _reload(qtbot, view, view.create_order)
+    order_id = view.state.orders[0].id
+    view.transition(order_id, "confirmed")
+    qtbot.waitUntil(lambda: view.error.isVisible(), timeout=10_000)
+    assert "Traceback" not in view.error.text()
+    assert "PIG-GROW" in view.error.text()  # not enough stock for 5000 kg
+
+
+def test_scanner_books_goods_in(qtbot, supply_view):
+    view = supply_view
+    view.scan_bay.setCurrentIndex(view.scan_bay.findData("A-02"))
+    view.scan.setText(f"(01){GTIN}(10)SCAN1(17)260801(37)4")
+    _reload(qtbot, view, view.scan_entered)
+    assert view.error.isHidden(), view.error.text()
+    lot = [s for s in view.state.stock if s.lot_no == "SCAN1"]
+    assert len(lot) == 1 and lot[0].qty == 100.0 and lot[0].bay == "A-02"  # 4 packs x 25 kg
+    assert view.scan_result.text().startswith("Booked in")
+
+
+def test_whatif_runs_variants_with_progress(qtbot):
+    from app.gui.views.whatif import WhatIfView
+
+    view = WhatIfView()
+    qtbot.addWidget(view)
+    view.days.setValue(4)
+    view.add_variant("Cold", "heat_c=16")
+    seen = []
+    view.progress.valueChanged.connect(seen.append)
+    view.run()
+    qtbot.waitUntil(lambda: view.result is not None, timeout=120_000)
+    assert view.error.isHidden(), view.error.text()
+    assert view.table.columnCount() == 4
+    assert view.table.horizontalHeaderItem(3).text() == "Cold"
+    assert seen[-1] == 100 and len(seen) >= 3  # per-day progress
+    s = view.result.summaries
+    assert s[3]["heat_kwh_m2"] < s[0]["heat_kwh_m2"] < s[1]["heat_kwh_m2"]
+    assert len(view.result.tair_daily[0]) == 4
+    row = [view.table.verticalHeaderItem(i).text() for i in range(view.table.rowCount())]
+    assert "Net profit [€/m²]" in row and "cost: heat [€/m²]" in row
+
+
+def test_whatif_bad_variant_refused_in_place(qtbot):
+    from app.gui.views.whatif import WhatIfView
+
+    view = WhatIfView()
+    qtbot.addWidget(view)
+    view.add_variant("Typo", "heat_c=hot")
+    view.run()
+    assert "'hot' is not a number" in view.error.text()
+    assert not view.running
+
+
+def test_history_export_csv_and_png(make_window, manual_clock, qtbot, tmp_path):
+    from tests.app.conftest import tick
+
+    window = make_window()
+    tick(window, 30, manual_clock)
+    view = window.history
+    view.reload()
+    qtbot.waitUntil(lambda: view.channels.count() > 0 and bool(view.buckets), timeout=10_000)
+    assert set(view.buckets) == {"tair_c", "tout_c"}
+    assert sum(view.buckets["tair_c"].n) == 30
+    out = tmp_path / "h.csv"
+    assert view.export_csv(str(out))
+    rows = list(csv.reader(out.open()))
+    assert rows[0][:4] == ["time", "tair_c", "tair_c_min", "tair_c_max"]
+    assert len(rows) - 1 == len(view.buckets["tair_c"].t_s)
+    assert view.export_png(str(tmp_path / "h.png"))
+    assert (tmp_path / "h.png").stat().st_size > 5000
+    assert not view.export_csv(str(tmp_path / "missing" / "h.csv"))
+    assert "Could not write" in view.error.text()
+
+
+def test_second_instance_on_the_same_database_is_refused(tmp_path):
+    from app.gui.launcher import acquire_instance_lock
+
+    db = tmp_path / "serra.sqlite"
+    first = acquire_instance_lock(db)
+    assert first is not None
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
+        "from app.gui.launcher import acquire_instance_lock as a;"
+        "sys.exit(0 if a(sys.argv[1]) is None else 3)"
+    )
+    other = subprocess.run([sys.executable, "-c", code, str(db)], timeout=60)
+    assert other.returncode == 0
+    first.unlock()
+    again = subprocess.run([sys.executable, "-c", code, str(db)], timeout=60)
+    assert again.returncode == 3
+
+
+def test_window_layout_is_remembered(make_window, settings):
+    window = make_window()
+    window.resize(701, 533)  # within the offscreen screen
+    window.tabs.setCurrentIndex(4)
+    window.close()
+    from app.gui.main_window import MainWindow
+    from app.session import SessionConfig
+
+    again = MainWindow(SessionConfig(db_path=window.config.db_path, autorun=False), settings)
+    assert again.tabs.currentIndex() == 4
+    assert (again.width(), again.height()) == (701, 533)
+    again.session.stop()
+
+
+def test_headless_commands_never_load_qt():
+    code = (
+        "import sys;"
+        "import app.cli, app.session;"
+        "p = app.cli.build_parser();"
+        "print(any(m.startswith(('PySide6', 'pyqtgraph')) for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
