@@ -77,15 +77,6 @@ def _error(message: str) -> Exception:
     return CliError(message)
 
 
-def default_db_path() -> Path:
-    """serra.db in the user data dir (platformdirs), the folder created if missing."""
-    from platformdirs import user_data_dir
-
-    folder = Path(user_data_dir("serra", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "serra.db"
-
-
 def _parse_override(text: str) -> tuple[str, float, float, str, str]:
     try:
         name, rest = text.split("=", 1)
@@ -207,6 +198,8 @@ def run_loop(args: argparse.Namespace) -> int:
     strategy = _strategy(args)
     notify = _notifier(args)
     site = default_site()
+    from app.paths import default_db_path
+
     db = Path(args.db) if args.db else default_db_path()
     start = _plant_start(args, site, db)
     try:

@@ -79,7 +79,7 @@ def _service(args: argparse.Namespace) -> Iterator[object]:
     from supply.service import SupplyService
 
     if args.db is None:
-        from app.cli_run import default_db_path
+        from app.paths import default_db_path
 
         args.db = str(default_db_path())
     try:

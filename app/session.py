@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.paths import default_db_path
+
 #: Demo speeds offered (plant seconds per wall second).
 SPEEDS: tuple[float, ...] = (1.0, 10.0, 60.0, 300.0, 600.0)
 #: Plant seconds per control tick at demo speeds (the loop's usual minute).
@@ -33,13 +35,6 @@ MIN_TICK_S = 0.5
 
 class SessionError(Exception):
     """A session that cannot start or act; the message says what was wrong, in plain words."""
-
-
-def default_db_path() -> Path:
-    """The database of the embedded default: `serra.sqlite` in the user data directory."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("serra", appauthor=False)) / "serra.sqlite"
 
 
 def current_user() -> str:
@@ -361,7 +356,6 @@ class Session:
 
         Returns the change as logged: {"changed": {...}, "settings": {...}}.
         """
-        from controllers.climate_computer import CC_PARAMS
         from controllers.records import Event
 
         self._need_loop()
@@ -374,12 +368,7 @@ class Session:
         }
         if not changed and not settings_changed:
             raise SessionError("nothing changed: edit a value before applying")
-        params = rules.settings.to_array()[None, :].copy()
-        irr = CC_PARAMS.index("irr_flow_l_m2_h")
-        params[0, irr] = self.loop._params[0, irr]  # the loop keeps the valves' real flow
-        # The loop has no public setter yet: swap whole objects (atomic for the loop thread).
-        self.loop._params = params
-        self.loop.strategy = rules
+        self.loop.set_strategy(rules)
         self.rules = rules
         now = self.loop.plant_clock()
         data = {"changed": changed, "settings": settings_changed, "why": why.strip()}

@@ -149,11 +149,7 @@ class ControlLoop:
         self.strategy_every_s = float(strategy_every_s)
         self.site = site if site is not None else default_site()
         self._local_hour = _LocalHour(self.site.timezone)
-        settings = settings or getattr(strategy, "settings", None) or ClimateComputerSettings()
-        self._params = np.ascontiguousarray(settings.to_array()[None, :])
-        valve = getattr(self.site, "values", {}).get("irrigation.valve_flow_l_m2_h")
-        if valve is not None:  # the computer knows its valves
-            self._params[0, CC_PARAMS.index("irr_flow_l_m2_h")] = float(valve)
+        self._params = self._settings_params(strategy, settings)
         safety = safety or SafetyConfig()
         self.safety = SafetyLayer(safety.with_map_bounds(bus.writable_signals()))
         self._record_failed = False
@@ -284,6 +280,29 @@ class ControlLoop:
         return self.overrides.set(
             actuator, value, now_s=self.plant_clock(), duration_s=duration_s, who=who, why=why
         )
+
+    def set_strategy(
+        self, strategy: Strategy, settings: ClimateComputerSettings | None = None
+    ) -> None:
+        """Put a new strategy (and its climate-computer settings) in force from the next tick.
+
+        The caller records the change with who and why; the computer keeps its valve flow.
+        """
+        params = self._settings_params(strategy, settings)
+        # swap whole objects: a tick running in another thread sees either the old or the new
+        self._params = params
+        self.strategy = strategy
+        self._next_strategy_s = -math.inf
+
+    def _settings_params(
+        self, strategy: Strategy, settings: ClimateComputerSettings | None
+    ) -> np.ndarray:
+        settings = settings or getattr(strategy, "settings", None) or ClimateComputerSettings()
+        params = np.ascontiguousarray(settings.to_array()[None, :])
+        valve = getattr(self.site, "values", {}).get("irrigation.valve_flow_l_m2_h")
+        if valve is not None:  # the computer knows its valves
+            params[0, CC_PARAMS.index("irr_flow_l_m2_h")] = float(valve)
+        return params
 
     def acknowledge(self, key: str, who: str) -> None:
         """Acknowledge the active alarm `key` as seen by `who`."""

@@ -296,6 +296,19 @@ def test_schedule_replay_replaces_strategy_columns(plant_factory):
     assert grower[SETPOINTS.index("heat_c")] != 12.5
 
 
+def test_new_strategy_takes_effect_on_the_next_tick(plant_factory):
+    loop, _bus, rec, _clock, _plant = build(plant_factory, strategy_every_s=3600.0)
+    loop.run(max_ticks=2)
+    before = rec.ticks[-1].setpoints["heat_c"]
+    warmer = GrowerRules.from_overrides({"heat_c": 24.0})
+    loop.set_strategy(warmer)
+    loop.run(max_ticks=1)
+    t = np.array([rec.ticks[-1].time_s])
+    expected = warmer.setpoints(t, make_context(loop.site, t))[0][SETPOINTS.index("heat_c")]
+    assert rec.ticks[-1].setpoints["heat_c"] == pytest.approx(expected)
+    assert expected > before + 1.0  # without waiting an hour for the strategy's cadence
+
+
 def test_bus_down_alarm_and_writes_resume_from_readbacks(plant_factory):
     loop, bus, rec, clock, _plant = build(plant_factory)
     loop.run(max_ticks=10)
