@@ -51,6 +51,24 @@ def fmt_value(value: float | None, name: str = "", digits: int = 1) -> str:
     return f"{value:.{digits}f} {unit}".rstrip()
 
 
+def site_offset_west_s(t_s: float) -> int:
+    """Seconds the site's clock is behind UTC at `t_s` (pyqtgraph's sign: CEST is -7200)."""
+    try:
+        offset = datetime.fromtimestamp(float(t_s), UTC).astimezone(SITE_TZ).utcoffset()
+    except (OverflowError, OSError, ValueError):
+        return 0
+    return -int(offset.total_seconds()) if offset is not None else 0
+
+
+class SiteDateAxis(pg.DateAxisItem):
+    """A date axis labelled in the greenhouse's local time, whatever the computer's zone is."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph's name
+        """Tick positions, with the site's UTC offset at the middle of the view."""
+        self.utcOffset = site_offset_west_s(0.5 * (minVal + maxVal))
+        return super().tickValues(minVal, maxVal, size)
+
+
 def fmt_time(t_s: float | None, seconds: bool = False) -> str:
     """Site-local date and time of a UTC time."""
     if t_s is None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
+from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer, QTimeZone
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDateTimeEdit,
@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.common import ErrorLine, colour, style_plot, unit_of
+from app.gui.common import SITE_TZ, ErrorLine, SiteDateAxis, colour, style_plot, unit_of
 from app.gui.workers import run_in_worker
+
+_SITE_QTZ = QTimeZone(SITE_TZ.key.encode())
 
 RANGES = (
     ("24 h", 86400.0),
@@ -98,6 +100,7 @@ class HistoryView(QWidget):
             (self.t_to, "end of the range (site-local)"),
         ):
             w.setDisplayFormat("yyyy-MM-dd HH:mm")
+            w.setTimeZone(_SITE_QTZ)
             w.setCalendarPopup(True)
             w.setToolTip(tip)
         bar.addWidget(self.t_from)
@@ -123,7 +126,7 @@ class HistoryView(QWidget):
         bar.addWidget(self.png_button)
         self.error = ErrorLine()
         rv.addWidget(self.error)
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+        self.plot = pg.PlotWidget(axisItems={"bottom": SiteDateAxis()})
         self.plot.addLegend(offset=(5, 5))
         style_plot(self.plot)
         self.plot.setToolTip("drag to pan, wheel to zoom; the detail follows the zoom")
@@ -231,7 +234,7 @@ class HistoryView(QWidget):
     def _set_edits(self, t0: float, t1: float) -> None:
         for w, t in ((self.t_from, t0), (self.t_to, t1)):
             w.blockSignals(True)
-            w.setDateTime(QDateTime.fromSecsSinceEpoch(int(t)))
+            w.setDateTime(QDateTime.fromSecsSinceEpoch(int(t), _SITE_QTZ))
             w.blockSignals(False)
 
     def _range_moved(self, *_args) -> None:

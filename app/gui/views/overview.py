@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from app.gui.common import Tile, colour, fmt_time, fmt_value, style_plot
+from app.gui.common import SiteDateAxis, Tile, colour, fmt_time, fmt_value, style_plot
 
 TREND_S = 24 * 3600.0
 INSIDE = (
@@ -78,7 +78,7 @@ class OverviewView(QWidget):
         plots_row = QHBoxLayout()
         outer.addLayout(plots_row, stretch=1)
         for title, names in TRENDS:
-            plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+            plot = pg.PlotWidget(axisItems={"bottom": SiteDateAxis()})
             plot.setTitle(title + " – last 24 h")
             plot.setMinimumHeight(180)
             plot.addLegend(offset=(5, 5))
