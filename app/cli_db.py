@@ -10,6 +10,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.cli import CliError
 
+_DB_HELP = "Serra database (default: serra.db in the user data dir)"
+
+
+def _db_path(args) -> str:
+    """The --db file, or the one every Serra command and the GUI share by default (resolved once)."""
+    if not args.db:
+        from app.paths import default_db_path
+
+        args.db = str(default_db_path())
+    return args.db
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `db` subcommand and its actions."""
@@ -27,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "with offset) then canonical columns. Raw ticks where kept, 5-min means where only "
         "rollups remain. To stdout unless --out.",
     )
-    exp.add_argument("--db", required=True, metavar="FILE", help="Serra database")
+    exp.add_argument("--db", metavar="FILE", help=_DB_HELP)
     exp.add_argument("--from", dest="t_from", metavar="T", help="start (ISO 8601 or date)")
     exp.add_argument("--to", dest="t_to", metavar="T", help="end, exclusive (ISO 8601 or date)")
     exp.add_argument("--out", metavar="CSV", help="output file (written whole or not at all)")
@@ -41,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "names; actuator columns become readbacks). Refused whole, with row and column, on "
         "unknown columns, bad times or non-numeric values.",
     )
-    imp.add_argument("--db", required=True, metavar="FILE", help="Serra database (created)")
+    imp.add_argument("--db", metavar="FILE", help=_DB_HELP)
     imp.add_argument("csv", metavar="CSV", help="file to import")
     imp.set_defaults(handler=run_import)
 
@@ -51,12 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Copy the database with SQLite's online backup API into one consistent "
         "snapshot, check it, then rename it into place.",
     )
-    bak.add_argument("--db", required=True, metavar="FILE", help="Serra database")
+    bak.add_argument("--db", metavar="FILE", help=_DB_HELP)
     bak.add_argument("--out", required=True, metavar="FILE", help="backup file")
     bak.set_defaults(handler=run_backup)
 
     info = actions.add_parser("info", help="schema version, channels, time range as JSON")
-    info.add_argument("--db", required=True, metavar="FILE", help="Serra database")
+    info.add_argument("--db", metavar="FILE", help=_DB_HELP)
     info.set_defaults(handler=run_info)
 
 
@@ -102,7 +113,7 @@ def run_export(args: argparse.Namespace) -> int:
     t1 = _time_arg(args.t_to, "--to", zone)
     if t0 is not None and t1 is not None and t1 <= t0:
         raise CliError(f"--to {args.t_to} is not after --from {args.t_from}")
-    with _open(args.db) as store:
+    with _open(_db_path(args)) as store:
         try:
             n = write_csv(store, args.out, t0, t1, tz=args.tz)
         except (StoreError, OSError) as exc:
@@ -132,12 +143,12 @@ def run_import(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     from store.csvio import import_csv
 
-    with _open(args.db, create=True) as store:
+    with _open(_db_path(args), create=True) as store:
         try:
             n = import_csv(store, args.csv, import_channels())
         except StoreError as exc:
             raise CliError(str(exc)) from None
-    print(f"imported {n} rows into {args.db}", file=sys.stderr)
+    print(f"imported {n} rows into {_db_path(args)}", file=sys.stderr)
     return 0
 
 
@@ -147,10 +158,10 @@ def run_backup(args: argparse.Namespace) -> int:
     from store.errors import StoreError
 
     try:
-        pages = backup(args.db, args.out)
+        pages = backup(_db_path(args), args.out)
     except StoreError as exc:
         raise CliError(str(exc)) from None
-    print(f"backed up {args.db} to {args.out} ({pages} pages)", file=sys.stderr)
+    print(f"backed up {_db_path(args)} to {args.out} ({pages} pages)", file=sys.stderr)
     return 0
 
 
@@ -158,7 +169,7 @@ def run_info(args: argparse.Namespace) -> int:
     """Print schema version, channels, tick and event counts and time range as JSON."""
     from store import migrations
 
-    with _open(args.db) as store:
+    with _open(_db_path(args)) as store:
         n, lo, hi = store.conn.execute(
             "SELECT COUNT(*), MIN(t_ms), MAX(t_ms) FROM ticks"
         ).fetchone()
