@@ -14,7 +14,7 @@ _DB_HELP = "Serra database (default: serra.db in the user data dir)"
 
 
 def _db_path(args) -> str:
-    """The --db file, or the one every Serra command and the GUI share by default (resolved once)."""
+    """The --db file, or else the database every Serra command and the GUI share."""
     if not args.db:
         from app.paths import default_db_path
 
