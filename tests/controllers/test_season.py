@@ -26,6 +26,9 @@ def test_grower_season_lands_in_published_agc_ranges(reference):
     assert 100.0 <= s["fruits_per_m2"] <= 140.0
     assert 100.0 <= s["heat_kwh_m2"] <= 250.0
     assert 100.0 <= s["electricity_kwh_m2"] <= 200.0
+    total = s["electricity_peak_kwh_m2"] + s["electricity_offpeak_kwh_m2"]
+    assert total == pytest.approx(s["electricity_kwh_m2"], abs=0.02)
+    assert s["electricity_offpeak_kwh_m2"] > 0.1 * total  # lamps from 02:00, before the peak
     assert 8.0 <= s["co2_kg_m2"] <= 15.0
     assert 200.0 <= s["water_l_m2"] <= 300.0
     assert 19.0 <= s["mean_tair_c"] <= 23.0
