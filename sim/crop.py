@@ -97,6 +97,11 @@ _CH2O_PER_CO2 = 30.0 / 44.0
 _FRUIT_SHAPE = 10.0  # steepness of the logistic potential-growth curve over the stage
 _VEG_DMC = 0.08  # dry matter content of leaves and stems, for the water they take up
 _DAY_S = 86400.0
+_POOL_MAX_G_M2 = 30.0  # reserves: assimilates beyond about a day's demand are not stored
+_SET_GAIN = 1.5  # fruit set is complete once the source/sink ratio is 2/3 of the way to 1
+_ABORT_SHARE_PER_DAY = 0.5  # young fruits lost per day at a source/sink ratio of zero
+_STRESS_CLASS_B = 0.5  # extra class-B share at a source/sink ratio of zero
+_FRUITLET_FRESH_G = 0.5  # fresh weight of a fruit at set
 
 
 @njit
@@ -196,8 +201,7 @@ def crop_step(p, crop, fr_n, fr_w, fr_s, tair: float, assim_ch2o_g: float, dt: f
         supply = min(max(crop[C_POOL], 0.0) / demand_ch2o, 1.0)
     used = demand_ch2o * supply
     crop[C_POOL] -= used
-    # reserves are limited: assimilates beyond about a day's demand are not stored
-    crop[C_POOL] = min(crop[C_POOL], 30.0)
+    crop[C_POOL] = min(crop[C_POOL], _POOL_MAX_G_M2)
     growth_resp = used * (1.0 - p[P_EFF])
     crop[C_RESP] = (maintenance + growth_resp) / dt / _CH2O_PER_CO2 * 1000.0
     crop[C_SUPPLY24] += (supply - crop[C_SUPPLY24]) * min(dt / _DAY_S, 1.0)
@@ -229,7 +233,7 @@ def crop_step(p, crop, fr_n, fr_w, fr_s, tair: float, assim_ch2o_g: float, dt: f
         if fr_w[k] >= harvest_dm:
             # shape defects, more of them on fruits grown short of assimilates
             stress = max(p[P_ABORT] - crop[C_SUPPLY24], 0.0) / p[P_ABORT]
-            share_b = min(p[P_CLASS_B_SHARE] + 0.5 * stress, 1.0)
+            share_b = min(p[P_CLASS_B_SHARE] + _STRESS_CLASS_B * stress, 1.0)
             kg = fr_n[k] * fr_w[k] / dmc / 1000.0
             crop[C_HARV_A_N] += fr_n[k] * (1.0 - share_b)
             crop[C_HARV_A_KG] += kg * (1.0 - share_b)
@@ -251,7 +255,8 @@ def crop_step(p, crop, fr_n, fr_w, fr_s, tair: float, assim_ch2o_g: float, dt: f
         crop[C_SINCE_COHORT] -= _DAY_S
         ratio = crop[C_SUPPLY24]
         threshold = p[P_ABORT]
-        set_share = min(max((ratio - threshold) / (1.0 - threshold + 1e-9) * 1.5, 0.0), 1.0)
+        set_share = (ratio - threshold) / (1.0 - threshold + 1e-9) * _SET_GAIN
+        set_share = min(max(set_share, 0.0), 1.0)
         new = 0.0
         if crop[C_AGE] >= p[P_FIRST_SET] * _DAY_S:
             new = crop[C_NODES] * p[P_MAINTAINED] / 100.0 * set_share
@@ -259,7 +264,7 @@ def crop_step(p, crop, fr_n, fr_w, fr_s, tair: float, assim_ch2o_g: float, dt: f
         crop[C_NODES] = 0.0
         # young fruits abort while assimilates stay short
         if ratio < threshold:
-            drop = 0.5 * (threshold - ratio) / threshold
+            drop = _ABORT_SHARE_PER_DAY * (threshold - ratio) / threshold
             for k in range(N_COHORTS):
                 if fr_n[k] > 0.0 and fr_s[k] < 0.25:
                     crop[C_ABORTED] += fr_n[k] * drop
@@ -270,7 +275,7 @@ def crop_step(p, crop, fr_n, fr_w, fr_s, tair: float, assim_ch2o_g: float, dt: f
                 crop[C_HARV_B_N] += fr_n[k]
                 crop[C_HARV_B_KG] += fr_n[k] * fr_w[k] / dmc / 1000.0
             fr_n[k] = new
-            fr_w[k] = 0.05 * dmc * 1000.0 * 0.01  # a fresh fruitlet of ~0.5 g
+            fr_w[k] = _FRUITLET_FRESH_G * dmc
             fr_s[k] = 0.0
             crop[C_NEXT] = (k + 1) % N_COHORTS
     return water

@@ -159,6 +159,8 @@ _PSYCHRO_PA_K = 66.5
 _BOUNDARY_RESISTANCE_S_M = 275.0
 # absorbed short-wave minus the canopy's long-wave loss to the cover, as a share
 _NET_RADIATION_SHARE = 0.4
+# all-wave radiation is absorbed less steeply through the canopy than PAR alone
+_NET_RADIATION_EXTINCTION = 0.7
 # stomata close further in the dark than the light response alone says
 _NIGHT_STOMATA = 3.0
 # below this share of its capacity the substrate limits transpiration
@@ -267,7 +269,7 @@ def physics_substep(x, p, act, w, lai, gross_assim_mg, resp_mg, peak, dt, acc):
     sun_par, lamp_par = canopy_par(p, act, iglob)
     q_sun = iglob * light_transmission(p, screen_e, screen_b)
     lamp_w = lamp_par / p[P_LAMP_EFF]
-    absorbed = 1.0 - math.exp(-0.7 * lai)
+    absorbed = 1.0 - math.exp(-_NET_RADIATION_EXTINCTION * lai)
     net_rad = _NET_RADIATION_SHARE * (q_sun + 0.5 * lamp_w) * absorbed
 
     # --- air exchange and cover
