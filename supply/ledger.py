@@ -62,7 +62,10 @@ class LedgerMixin(ServiceBase):
         return [_lot(r) for r in rows]
 
     def set_lot_status(self, lot_id: int, status: str, who: str, reason: str) -> None:
-        """Put a lot in quarantine, release it, mark it expired or recalled (recorded)."""
+        """Put a lot in quarantine, release it, mark it expired or recalled (recorded).
+
+        Any status but available also takes the lot off every open order (see `_set_status`).
+        """
         if status not in LOT_STATUSES:
             raise InputError(f"lot status {status!r} unknown; use one of {LOT_STATUSES}")
         who = name_value(who, "who")
@@ -82,6 +85,31 @@ class LedgerMixin(ServiceBase):
             "VALUES (?, ?, ?, ?, ?, ?)",
             (lot_id, self._t_ms(), old, status, who, reason),
         )
+        if status != "available":
+            # A blocked lot leaves every open order; `allocate`/`start_picking` refill them.
+            for (order_id,) in conn.execute(
+                "SELECT DISTINCT order_id FROM supply_allocations WHERE lot_id = ?", (lot_id,)
+            ).fetchall():
+                self._release_order(conn, order_id, lot_id)
+
+    def _release(self, conn: sqlite3.Connection, lot_id: int, bay_id: int, q: float) -> None:
+        conn.execute(
+            "UPDATE supply_stock SET allocated = MAX(ROUND(allocated - ?, 6), 0) "
+            "WHERE lot_id = ? AND bay_id = ?",
+            (q, lot_id, bay_id),
+        )
+
+    def _release_order(
+        self, conn: sqlite3.Connection, order_id: int, lot_id: int | None = None
+    ) -> None:
+        sql = "SELECT lot_id, bay_id, qty FROM supply_allocations WHERE order_id = ?"
+        args: list = [order_id]
+        if lot_id is not None:
+            sql += " AND lot_id = ?"
+            args.append(lot_id)
+        for lot, bay, q in conn.execute(sql, args).fetchall():
+            self._release(conn, lot, bay, q)
+        conn.execute(sql.replace("SELECT lot_id, bay_id, qty", "DELETE"), args)
 
     def lot_events(self, lot_id: int) -> list[tuple[int, str, str, str, str]]:
         """(t_ms, from, to, who, reason) of every status change of a lot."""

@@ -149,7 +149,7 @@ class OrdersMixin(LedgerMixin):
         who = name_value(who, "who")
         with self._write() as conn:
             self._transition(conn, order_id, "picking", who)
-            self._allocate(conn, order_id)  # tops up what a recall took away
+            self._allocate(conn, order_id)  # swaps lots that expired or were blocked since
         return self.pick_list(order_id)
 
     def load(
@@ -251,6 +251,15 @@ class OrdersMixin(LedgerMixin):
         once are serialised and never see (or hand out) the same free stock.
         """
         today = iso(self.today())
+        # Allocations that stopped being usable since (removal or expiry date reached, status
+        # changed) are given back first, so the pick list never sends the loader to them.
+        for (lot_id,) in conn.execute(
+            "SELECT DISTINCT a.lot_id FROM supply_allocations a JOIN supply_lots l "
+            "ON l.id = a.lot_id WHERE a.order_id = ? AND (l.status <> 'available' "
+            "OR l.removal_date <= ? OR l.expiry_date <= ?)",
+            (order_id, today, today),
+        ).fetchall():
+            self._release_order(conn, order_id, lot_id)
         lines = conn.execute(
             "SELECT ol.id, ol.product_id, p.code, p.unit, ol.qty - COALESCE("
             "(SELECT SUM(a.qty) FROM supply_allocations a WHERE a.line_id = ol.id), 0) "
@@ -316,25 +325,6 @@ class OrdersMixin(LedgerMixin):
                 "allocate it again before loading"
             )
 
-    def _release(self, conn: sqlite3.Connection, lot_id: int, bay_id: int, q: float) -> None:
-        conn.execute(
-            "UPDATE supply_stock SET allocated = MAX(ROUND(allocated - ?, 6), 0) "
-            "WHERE lot_id = ? AND bay_id = ?",
-            (q, lot_id, bay_id),
-        )
-
-    def _release_order(
-        self, conn: sqlite3.Connection, order_id: int, lot_id: int | None = None
-    ) -> None:
-        sql = "SELECT lot_id, bay_id, qty FROM supply_allocations WHERE order_id = ?"
-        args: list = [order_id]
-        if lot_id is not None:
-            sql += " AND lot_id = ?"
-            args.append(lot_id)
-        for lot, bay, q in conn.execute(sql, args).fetchall():
-            self._release(conn, lot, bay, q)
-        conn.execute(sql.replace("SELECT lot_id, bay_id, qty", "DELETE"), args)
-
     def allocated(self, order_id: int) -> float:
         """Total quantity currently allocated to an order."""
         row = self.conn.execute(
@@ -343,14 +333,17 @@ class OrdersMixin(LedgerMixin):
         return round(float(row[0]), DECIMALS)
 
     def pick_list(self, order_id: int) -> list[PickLine]:
-        """Loading guidance: the allocations in walking order (warehouse, zone, bay sequence)."""
+        """Loading guidance: the allocations in walking order (warehouse, zone, bay sequence),
+        one line per lot and bay."""
         self.order(order_id)
         rows = self.conn.execute(
-            "SELECT w.code, z.code, b.code, p.code, l.lot_no, a.qty, p.unit, l.expiry_date "
+            "SELECT w.code, z.code, b.code, p.code, l.lot_no, ROUND(SUM(a.qty), 6), p.unit, "
+            "l.expiry_date "
             "FROM supply_allocations a JOIN supply_lots l ON l.id = a.lot_id "
             "JOIN supply_products p ON p.id = l.product_id JOIN supply_bays b ON b.id = a.bay_id "
             "JOIN supply_zones z ON z.id = b.zone_id "
             "JOIN supply_warehouses w ON w.id = z.warehouse_id WHERE a.order_id = ? "
+            "GROUP BY a.lot_id, a.bay_id "
             "ORDER BY w.code, z.code, b.sequence, b.code, l.expiry_date, l.lot_no",
             (order_id,),
         ).fetchall()

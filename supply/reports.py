@@ -98,10 +98,6 @@ class ReportsMixin(OrdersMixin):
         reason = name_value(reason, "recall reason")
         with self._write() as conn:
             self._set_status(conn, lot_id, "recalled", who, reason)
-            for (order_id,) in conn.execute(
-                "SELECT DISTINCT order_id FROM supply_allocations WHERE lot_id = ?", (lot_id,)
-            ).fetchall():
-                self._release_order(conn, order_id, lot_id)
         return self.receivers(lot_id)
 
     def receivers(self, lot_id: int) -> list[Receiver]:

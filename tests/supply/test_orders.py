@@ -219,3 +219,35 @@ def test_two_connections_allocating_at_once_never_hand_out_the_same_stock(svc, t
     for _, _, qty, allocated, by_orders in rows:
         assert allocated <= qty
         assert allocated == pytest.approx(by_orders or 0)
+
+
+def test_a_lot_blocked_after_confirmation_leaves_the_pick_list(svc):
+    old, mid, _ = _stock(svc)
+    order = svc.create_order("customer", "Farm Rossi", [("PIG-GROW", 350)], "luca")
+    svc.confirm(order, "luca")
+    assert sorted((p.lot_no, p.qty) for p in svc.pick_list(order)) == [
+        ("L-MID", 50),
+        ("L-OLD", 300),
+    ]
+    svc.set_lot_status(old, "quarantine", "marta", "lab sample pending")
+    assert [(p.lot_no, p.qty) for p in svc.pick_list(order)] == [("L-MID", 50)]
+    assert svc.conn.execute(
+        "SELECT allocated FROM supply_stock WHERE lot_id = ?", (old,)
+    ).fetchone() == (0,)
+    picks = svc.start_picking(order, "gino")  # refilled FEFO from what is still usable
+    assert [(p.bay, p.lot_no, p.qty) for p in picks] == [("A-01", "L-MID", 350)]
+    svc.load(order, "gino")
+    assert (svc.on_hand(lot_id=old), svc.on_hand(lot_id=mid)) == (300, 50)
+
+
+def test_a_lot_past_its_removal_date_at_picking_is_swapped_for_a_later_one(svc, clock):
+    _stock(svc)  # L-OLD: expiry 1 Apr, removal 25 Mar; L-MID: removal 25 Apr
+    order = svc.create_order("customer", "Farm Rossi", [("PIG-GROW", 100)], "luca")
+    svc.confirm(order, "luca")
+    assert [(p.lot_no, p.qty) for p in svc.pick_list(order)] == [("L-OLD", 100)]
+    clock.now = clock.now.replace(month=3, day=25)
+    picks = svc.start_picking(order, "gino")
+    assert [(p.lot_no, p.qty) for p in picks] == [("L-MID", 100)]
+    assert svc.conn.execute("SELECT SUM(allocated) FROM supply_stock").fetchone()[0] == 100
+    svc.load(order, "gino")  # no expired lot is issued, so no override is needed
+    assert svc.on_hand("PIG-GROW") == 1100
