@@ -30,6 +30,18 @@ from drivers.errors import (
     WrongSlaveError,
 )
 
+try:
+    import termios
+
+    # pyserial lets termios.error (not an OSError) through from tcflush when a tty vanishes.
+    _PORT_FAILURES: tuple[type[BaseException], ...] = (
+        serial.SerialException,
+        OSError,
+        termios.error,
+    )
+except ImportError:  # Windows
+    _PORT_FAILURES = (serial.SerialException, OSError)
+
 READ_REQUESTS = {3: ReadHoldingRegistersRequest, 4: ReadInputRegistersRequest}
 EXCEPTION_NAMES = {
     1: "illegal function",
@@ -136,7 +148,7 @@ class RtuMaster:
             self.port.write(frame)
             self.bytes_sent += len(frame)
             buf = self._receive(slave, fc, reply_size)
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_FAILURES as exc:
             raise PortError(f"port failed: {exc}") from None
         found = find_frame(buf, self._decoder, lambda d, f: d == slave and f in (fc, fc | 0x80))
         if isinstance(found, Found):

@@ -221,3 +221,18 @@ def test_nodes_sharing_a_signal_are_keyed_by_node(tmp_path, serve, poller_for):
     readings = poller_for(server.address, cfg).poll_once()
     assert readings["tair_c"].node == "house1" and readings["tair_c@house2"].node == "house2"
     assert readings["tair_c@house2"].value == 21.5
+
+
+@pytest.mark.skipif("pty" not in TRANSPORTS, reason="pseudo-terminals are POSIX only")
+def test_vanished_pty_is_a_port_error_not_a_crash(serve, poller_for):
+    _, server = serve("pty")
+    clock = FakeClock()
+    poller = poller_for(server.address, clock=clock)
+    assert poller.poll_once()["tair_c"].quality is Quality.GOOD
+    server.stop()  # the device process dies: its end of the pty closes
+    readings = poller.poll_once()
+    assert not poller.is_open and poller.health()["climate"].port_errors == 1
+    assert readings["tair_c"].value == 21.5 and readings["tair_c"].timestamp == clock()
+    clock.advance(0.5)
+    poller.poll_once()  # the path is gone: reopening fails and backs off further
+    assert poller.open_failures == 1 and poller.bus_health()["backoff_s"] == 2.0
