@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import tempfile
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -175,51 +177,119 @@ def test_expired_lot_needs_a_managers_override_which_is_recorded(svc, clock):
 
 # ---- property: on-hand equals the ledger's sum and never goes negative ------------------------
 
-_ops = st.lists(
-    st.tuples(
-        st.sampled_from(["receive", "issue", "transfer", "adjust", "scrap"]),
-        st.integers(0, 2),  # lot
-        st.sampled_from(["A-01", "A-01", "A-02"]),  # stock starts in A-01
-        st.sampled_from(["A-01", "A-02", "A-03"]),
-        st.one_of(
-            st.integers(1, 120),
-            st.floats(0.001, 120, allow_nan=False).map(lambda x: round(x, 3)),
-            st.sampled_from([0, -5, -0.5]),
-        ),
-    ),
-    min_size=5,
-    max_size=30,
+KINDS = ("receive", "issue", "transfer", "adjust", "scrap", "order", "load")
+BAYS = ("A-01", "A-02", "A-03")
+# An amount is a share of the free stock in the source bay (so most moves go through) or a raw
+# quantity, bad ones included (zero, negative, more than there is).
+_amount = st.one_of(
+    st.floats(0.05, 1.0).map(lambda f: ("share", round(f, 2))),
+    st.integers(1, 120).map(lambda q: ("raw", q)),
+    st.floats(0.001, 120, allow_nan=False).map(lambda x: ("raw", round(x, 3))),
+    st.sampled_from([("raw", 0), ("raw", -5), ("raw", -0.5)]),
+)
+_op = st.tuples(
+    st.sampled_from(KINDS),
+    st.integers(0, 2),  # lot number; lot 2 exists only once received
+    st.sampled_from(BAYS),
+    st.integers(1, 2),  # the other bay of a transfer, counted on from the first
+    _amount,
 )
 
 
+def _free(svc: SupplyService, lot_id: int, bay: str) -> float:
+    row = svc.conn.execute(
+        "SELECT s.qty - s.allocated FROM supply_stock s JOIN supply_bays b ON b.id = s.bay_id "
+        "WHERE s.lot_id = ? AND b.code = ?",
+        (lot_id, bay),
+    ).fetchone()
+    return row[0] if row else 0.0
+
+
+def _apply(svc: SupplyService, lots: dict[int, int], op: tuple) -> bool:
+    """Run one move (or order step); True when the service accepted it."""
+    kind, n, bay, step, (how, value) = op
+    lot = lots.get(n)
+    base = _free(svc, lot, bay) if lot is not None else 0.0
+    qty = (round(base * value, 3) or 1.0) if how == "share" else value
+    other = BAYS[(BAYS.index(bay) + step) % 3]
+    try:
+        if kind == "receive":
+            lots[n] = svc.receive("PIG-GROW", f"L{n}", qty, bay, "luca")
+        elif kind == "order":
+            order = svc.create_order("customer", "Farm", [("PIG-GROW", qty)], "luca")
+            svc.confirm(order, "luca")  # leaves an allocation that later moves must respect
+        elif kind == "load":
+            open_orders = svc.orders("customer", "confirmed")
+            if not open_orders:
+                return False
+            svc.start_picking(open_orders[0].id, "gino")
+            svc.load(open_orders[0].id, "gino")
+        elif lot is None:
+            return False
+        elif kind == "issue":
+            svc.issue(lot, bay, qty, "luca")
+        elif kind == "transfer":
+            svc.transfer(lot, bay, other, qty, "luca")
+        elif kind == "adjust":
+            svc.adjust(lot, bay, -qty if step == 1 else qty, "luca", "count")
+        else:
+            svc.scrap(lot, bay, qty, "luca", "spoiled")
+    except SupplyError:
+        return False
+    return True
+
+
+def _check_invariants(svc: SupplyService, lots: dict[int, int]) -> None:
+    assert svc.check_balances() == []
+    q = svc.conn.execute
+    assert (
+        q("SELECT COUNT(*) FROM supply_stock WHERE qty < 0 OR allocated > qty + 1e-9").fetchone()[0]
+        == 0
+    )
+    for lot_id in lots.values():
+        for b in BAYS:
+            assert svc.on_hand(lot_id=lot_id, bay=b) == pytest.approx(
+                svc.ledger_sum(lot_id, b), abs=1e-6
+            )
+            assert svc.ledger_sum(lot_id, b) >= -1e-9
+    allocated = q("SELECT COALESCE(SUM(allocated), 0) FROM supply_stock").fetchone()[0]
+    by_orders = q("SELECT COALESCE(SUM(qty), 0) FROM supply_allocations").fetchone()[0]
+    assert allocated == pytest.approx(by_orders, abs=1e-6)
+
+
+def _fresh(tmp: str) -> tuple[SupplyService, dict[int, int]]:
+    svc = SupplyService(Path(tmp) / "p.db", clock=Clock(datetime(2026, 3, 1, tzinfo=UTC)))
+    seed(svc)
+    lots = {n: svc.receive("PIG-GROW", f"L{n}", 100, "A-01", "luca") for n in (0, 1)}
+    return svc, lots
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ops=_ops)
+@given(ops=st.lists(_op, min_size=5, max_size=30))
 def test_on_hand_always_equals_ledger_sum_and_is_never_negative(ops):
     with tempfile.TemporaryDirectory() as tmp:
-        svc = SupplyService(Path(tmp) / "p.db", clock=Clock(datetime(2026, 3, 1, tzinfo=UTC)))
-        seed(svc)
-        lots = {n: svc.receive("PIG-GROW", f"L{n}", 100, "A-01", "luca") for n in (0, 1)}
-        for kind, n, bay, other, qty in ops:
-            try:
-                if kind == "receive":
-                    lots[n] = svc.receive("PIG-GROW", f"L{n}", qty, bay, "luca")
-                elif n in lots and kind == "issue":
-                    svc.issue(lots[n], bay, qty, "luca")
-                elif n in lots and kind == "transfer":
-                    svc.transfer(lots[n], bay, other, qty, "luca")
-                elif n in lots and kind == "adjust":
-                    svc.adjust(lots[n], bay, qty, "luca", "count")
-                elif n in lots:
-                    svc.scrap(lots[n], bay, qty, "luca", "spoiled")
-            except SupplyError:
-                pass
-            assert svc.check_balances() == []
-            negative = svc.conn.execute("SELECT COUNT(*) FROM supply_stock WHERE qty < 0")
-            assert negative.fetchone()[0] == 0
-            for lot_id in lots.values():
-                for b in ("A-01", "A-02", "A-03"):
-                    assert svc.on_hand(lot_id=lot_id, bay=b) == pytest.approx(
-                        svc.ledger_sum(lot_id, b), abs=1e-6
-                    )
-                    assert svc.ledger_sum(lot_id, b) >= -1e-9
+        svc, lots = _fresh(tmp)
+        for op in ops:
+            _apply(svc, lots, op)
+            _check_invariants(svc, lots)
         svc.close()
+
+
+def test_the_property_operations_really_book_every_kind_of_move(tmp_path):
+    """The random operations are not all refused: a long run books each kind many times."""
+    rng = random.Random(6)
+    svc, lots = _fresh(str(tmp_path))
+    booked = Counter()
+    for _ in range(300):
+        how = rng.choice(["share", "share", "raw"])
+        value = round(rng.uniform(0.05, 1), 2) if how == "share" else rng.choice([0, -5, 40, 150])
+        op = (rng.choice(KINDS), rng.randint(0, 2), rng.choice(BAYS), rng.randint(1, 2),
+              (how, value))  # fmt: skip
+        if _apply(svc, lots, op):
+            booked[op[0]] += 1
+        _check_invariants(svc, lots)
+    kinds = {m.kind for m in svc.moves()}
+    assert kinds == {"receipt", "issue", "transfer", "adjustment", "scrap"}
+    assert min(booked[k] for k in KINDS) >= 10, booked
+    assert any(m.order_id is not None for m in svc.moves())  # loaded orders issued stock
+    svc.close()
