@@ -2,6 +2,9 @@
 
 Conditions checked every tick by `AlarmManager.evaluate` (keys in brackets):
 
+- a sensor the safety layer needs that no node on the bus provides at all
+  [`sensor_missing:<signal>`] (a nodes file without it): its actuators stay in fail-safe for
+  good, and this alarm says why;
 - a sensor gone stale [`sensor_stale:<signal>`] or bad/implausible [`sensor_implausible:<signal>`]
   (not while the whole bus is down: then `bus_down` alone is raised, not one alarm per signal):
   bad quality from the poller (never read, refused, outside its physical range) or a jump faster
@@ -24,7 +27,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from controllers.records import Event
@@ -156,12 +159,26 @@ class AlarmManager:
         bus_ok: bool,
         commanded: Mapping[str, float] | None,
         readbacks: Mapping[str, float],
+        needed: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        """Check one tick: sensors, climate bands, actuator readbacks and the bus."""
+        """Check one tick: sensors, climate bands, actuator readbacks and the bus.
+
+        `needed` maps each measurement the written actuators depend on to those actuators
+        (controllers.safety.inputs_needed); one absent from `quality` is `sensor_missing`.
+        """
         cfg = self.config
         self.set_condition(
             "bus_down", not bus_ok, now_s, "bus down: no node answered or a write failed"
         )
+        for name, users in (needed or {}).items():
+            self.set_condition(
+                f"sensor_missing:{name}",
+                name not in quality,
+                now_s,
+                f"no node on the bus provides {name} (add one to the nodes file); "
+                f"held in fail-safe: {', '.join(users)}",
+                data={"actuators": list(users)},
+            )
         for name, q in quality.items():
             sig = SIGNALS.get(name.split("@")[0])
             if sig is None or sig.kind == "actuator":

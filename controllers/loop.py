@@ -37,7 +37,7 @@ from controllers.climate_computer import (
 )
 from controllers.overrides import Override, Overrides
 from controllers.records import Event, Recorder, TickRecord
-from controllers.safety import SafetyConfig, SafetyLayer
+from controllers.safety import SafetyConfig, SafetyLayer, inputs_needed
 from controllers.setpoints import SETPOINTS, apply_schedule
 from controllers.strategy import Strategy, StrategyContext, make_context
 from drivers.errors import DriverError
@@ -151,7 +151,9 @@ class ControlLoop:
         self._local_hour = _LocalHour(self.site.timezone)
         self._params = self._settings_params(strategy, settings)
         safety = safety or SafetyConfig()
-        self.safety = SafetyLayer(safety.with_map_bounds(bus.writable_signals()))
+        writable = bus.writable_signals()
+        self.safety = SafetyLayer(safety.with_map_bounds(writable))
+        self._needed = inputs_needed(a for a in ACTUATORS if a in writable)
         self._record_failed = False
         self.alarms = AlarmManager(self._emit, notify, alarms)
         self.overrides = Overrides(self._emit)
@@ -384,6 +386,7 @@ class ControlLoop:
             bus_ok=bus_ok and not self._write_failed,
             commanded=self._last_written,
             readbacks=readbacks,
+            needed=self._needed,
         )
         self._last_written = None if self._write_failed else to_write
         self._prev = result.commands

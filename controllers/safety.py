@@ -20,7 +20,7 @@ Every command passes, in this order:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from drivers.signals import ACTUATORS
@@ -66,6 +66,15 @@ ACTUATOR_INPUTS: dict[str, tuple[str, ...]] = {
     "fog_pct": ("tair_c", "rh_pct"),
     "irrigation_pct": ("iglob_w_m2",),
 }
+
+
+def inputs_needed(actuators: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each measurement that `actuators` depend on, with the actuators that need it."""
+    needed: dict[str, list[str]] = {}
+    for name in actuators:
+        for m in ACTUATOR_INPUTS.get(name, ()):
+            needed.setdefault(m, []).append(name)
+    return {m: tuple(users) for m, users in needed.items()}
 
 
 @dataclass(frozen=True)

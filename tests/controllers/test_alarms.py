@@ -63,6 +63,27 @@ def test_stale_and_implausible_sensors():
     assert not m.is_active("sensor_implausible:tair_c")
 
 
+def test_missing_sensor_names_the_actuators_it_holds_in_fail_safe():
+    m, events, notified = manager()
+    needed = {"co2_ppm": ("co2_valve_pct",), "wind_m_s": ("vent_lee_pct", "vent_wind_pct")}
+    m.evaluate(0.0, values=VALUES, quality=GOOD, bus_ok=True, commanded=None, readbacks={},
+               needed=needed)  # fmt: skip
+    assert [a.key for a in m.active()] == ["sensor_missing:wind_m_s"]
+    assert events[0].message == (
+        "no node on the bus provides wind_m_s (add one to the nodes file); "
+        "held in fail-safe: vent_lee_pct, vent_wind_pct"
+    )
+    assert notified == [("sensor_missing:wind_m_s", "raised")]
+    # still missing a minute later: no second raise; present again: cleared
+    m.evaluate(60.0, values=VALUES, quality=GOOD, bus_ok=True, commanded=None, readbacks={},
+               needed=needed)  # fmt: skip
+    assert len(events) == 1
+    m.evaluate(120.0, values=VALUES, quality={**GOOD, "wind_m_s": "good"}, bus_ok=True,
+               commanded=None, readbacks={}, needed=needed)  # fmt: skip
+    assert m.active() == [] and events[-1].kind == "alarm_cleared"
+    assert events[-1].time_s == 120.0
+
+
 def test_actuator_follow_needs_consecutive_misses():
     m, _, _ = manager(config=AlarmConfig(follow_ticks=3, follow_tolerance=1.0))
     cmd = {"vent_lee_pct": 40.0}

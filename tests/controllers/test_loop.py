@@ -238,6 +238,24 @@ def test_stale_inputs_fail_safe_then_ramp_back(plant_factory):
     assert before  # the loop ran normally before the fault
 
 
+def test_sensor_missing_from_the_bus_raises_an_alarm_naming_the_held_actuators(plant_factory):
+    loop, bus, rec, _clock, _plant = build(plant_factory)
+    for m in ("wind_m_s", "rain"):  # a nodes file without the weather station's wind and rain
+        del bus.entries[m]
+    loop.run(max_ticks=5)
+    raised = {e.data["alarm"]: e for e in rec.kinds("alarm_raised")}
+    assert set(raised) == {"sensor_missing:wind_m_s", "sensor_missing:rain"}
+    first = rec.ticks[0].time_s
+    for key in raised:
+        assert raised[key].time_s == first  # on the first tick, not after a timeout
+        assert raised[key].data["actuators"] == ["vent_lee_pct", "vent_wind_pct"]
+    assert "held in fail-safe: vent_lee_pct, vent_wind_pct" in raised["sensor_missing:rain"].message
+    # the vents are held at their fail-safe values; what does not need wind or rain is not
+    assert all(t.commands["vent_lee_pct"] == 5.0 for t in rec.ticks[1:])
+    assert all(t.commands["vent_wind_pct"] == 0.0 for t in rec.ticks)
+    assert set(loop.last_safety.failsafe) == {"vent_lee_pct", "vent_wind_pct"}
+
+
 def test_override_forces_until_expiry_with_who_and_why(plant_factory):
     loop, _bus, rec, clock, _plant = build(plant_factory)
     loop.run(max_ticks=5)
