@@ -47,7 +47,9 @@ class _SignalState:
     value: float | None = None
     timestamp: float | None = None
     failures: int = 0
-    refused: bool = False
+    # The value may not be used until the next good read: the node refused the register, or
+    # the value read lies outside the signal's physical range. A failed read does not clear it.
+    bad: bool = False
 
 
 class BusPoller:
@@ -233,7 +235,7 @@ class BusPoller:
     def _fail(self, states: list[_SignalState], refused: bool = False) -> None:
         for s in states:
             s.failures += 1
-            s.refused = refused
+            s.bad = s.bad or refused
 
     def _store(self, states: list[_SignalState], base: int, regs: list[int]) -> None:
         now = self._clock()
@@ -245,7 +247,7 @@ class BusPoller:
             s.value = value
             s.timestamp = now
             s.failures = 0
-            s.refused = not (math.isfinite(value) and sig.lo <= value <= sig.hi)
+            s.bad = not (math.isfinite(value) and sig.lo <= value <= sig.hi)
 
     def readings(self, now: float | None = None) -> dict[str, Reading]:
         """Current readings of every signal, quality judged at `now` (default: the clock)."""
@@ -264,7 +266,7 @@ class BusPoller:
         return out
 
     def _quality(self, s: _SignalState, now: float) -> Quality:
-        if s.value is None or s.refused:
+        if s.value is None or s.bad:
             return Quality.BAD
         assert s.timestamp is not None
         if s.failures >= self.bus.stale_after_failures or now - s.timestamp > self.bus.max_age_s:

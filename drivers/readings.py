@@ -11,8 +11,8 @@ class Quality(StrEnum):
 
     good: read in the latest attempts and younger than the age limit.
     stale: a last good value exists, but N consecutive reads failed or it is older than the limit.
-    bad: never read, the node refused the register, or the value is outside the signal's
-    physical range.
+    bad: never read, or the last read was refused by the node or gave a value outside the
+    signal's physical range; failed reads since then do not make it good again.
     """
 
     GOOD = "good"

@@ -236,3 +236,20 @@ def test_vanished_pty_is_a_port_error_not_a_crash(serve, poller_for):
     clock.advance(0.5)
     poller.poll_once()  # the path is gone: reopening fails and backs off further
     assert poller.open_failures == 1 and poller.bus_health()["backoff_s"] == 2.0
+
+
+def test_implausible_value_stays_bad_through_failed_reads(serve, poller_for):
+    from tests.drivers.plant_stand_in import StandInPlant
+
+    class LeakyCo2Plant(StandInPlant):
+        def measurements(self) -> dict[str, float]:
+            return {**super().measurements(), "co2_ppm": 6000.0}  # above 0..5000 ppm
+
+    device, server = serve("socket", plant=LeakyCo2Plant())
+    poller = poller_for(server.address, retries=0)
+    r = poller.poll_once()["co2_ppm"]
+    assert (r.value, r.quality) == (6000.0, Quality.BAD)
+    device.faults = FaultInjector(FaultConfig(drop_p=1.0))
+    r = poller.poll_once()["co2_ppm"]
+    assert (r.value, r.quality) == (6000.0, Quality.BAD)
+    assert "co2_ppm" not in poller.values() and poller.values()["tair_c"] == 21.5
