@@ -118,13 +118,26 @@ class ClimateComputerSettings:
         return np.array([float(getattr(self, name)) for name in CC_PARAMS], dtype=np.float64)
 
     @classmethod
-    def from_dict(cls, d: dict[str, float]) -> ClimateComputerSettings:
-        """Build settings from `d` (missing keys keep defaults); raise SetpointError on unknown."""
+    def from_dict(cls, d: dict[str, float], *, where: str = "settings") -> ClimateComputerSettings:
+        """Build settings from `d` (missing keys keep defaults).
+
+        Raises SetpointError, its message starting with `where`, for an unknown name or a value
+        outside `setting_range(name)`.
+        """
         unknown = [k for k in d if k not in CC_PARAMS]
         if unknown:
             raise SetpointError(
-                f"unknown climate-computer setting {unknown[0]!r}; allowed: {', '.join(CC_PARAMS)}"
+                f"{where}: unknown climate-computer setting {unknown[0]!r}; "
+                f"allowed: {', '.join(CC_PARAMS)}"
             )
+        for name, value in d.items():
+            lo, hi = setting_range(name)
+            if not (math.isfinite(float(value)) and lo <= float(value) <= hi):
+                allowed = f"{lo:g}..{hi:g}" if math.isfinite(hi) else f"{lo:g} or more"
+                raise SetpointError(
+                    f"{where}: climate-computer setting {name} = {float(value):g} is outside "
+                    f"the allowed {allowed}"
+                )
         return cls(**{k: float(v) for k, v in d.items()})
 
     def replace(self, **changes: float) -> ClimateComputerSettings:
@@ -133,6 +146,32 @@ class ClimateComputerSettings:
 
 
 CC_PARAMS: tuple[str, ...] = tuple(f.name for f in fields(ClimateComputerSettings))
+
+# Settings that are water temperatures: bounded by what the pipe commands allow.
+_PIPE_SETTINGS = ("pipe_max_c", "minpipe_hum_max_c", "grow_pipe_min_c", "grow_stage2_c",
+                  "grow_pipe_max_c")  # fmt: skip
+# Settings that may be negative (temperature offsets and an outside-temperature threshold).
+_SIGNED_SETTINGS = {"rad_infl_max_c": (-10.0, 10.0), "fog_margin_c": (-10.0, 20.0),
+                    "screen_tout_c": (-40.0, 50.0)}  # fmt: skip
+
+
+def setting_range(name: str) -> tuple[float, float]:
+    """Allowed range (inclusive) of climate-computer setting `name`.
+
+    Percentages (`*_pct`, `*_pct_min`) lie in 0..100, clock hours in 0..24, pipe temperatures
+    in 0..95 C, a few signed offsets in their own ranges; everything else (bands, levels,
+    times, flows) must not be negative. NaN and infinity are never allowed.
+    """
+    if name in _SIGNED_SETTINGS:
+        return _SIGNED_SETTINGS[name]
+    if name in _PIPE_SETTINGS:
+        return 0.0, 95.0
+    if name.endswith(("_pct", "_pct_min")):
+        return 0.0, 100.0
+    if name.endswith("_hour"):
+        return 0.0, 24.0
+    return 0.0, math.inf
+
 
 _STATE_CORE = (
     "pipe_i_c",  # PI integrator of the rail, C of pipe above air

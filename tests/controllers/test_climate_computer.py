@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 import time
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from controllers.climate_computer import (
     compute_actuators,
     humidity_deficit_g_m3,
     new_state,
+    setting_range,
 )
 from controllers.setpoints import SETPOINTS, SetpointError
 from drivers.signals import ACTUATORS, MEASUREMENTS
@@ -357,6 +360,30 @@ def test_settings_round_trip_and_reject_unknown_keys():
     with pytest.raises(SetpointError, match=r"unknown climate-computer setting 'pipe_max'"):
         ClimateComputerSettings.from_dict({"pipe_max": 80})
     assert new_state(3).shape == (3, len(CC_STATE))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("pipe_max_c", 120.0, "0..95"),
+        ("pipe_max_c", -1.0, "0..95"),
+        ("lee_first_pct", 101.0, "0..100"),
+        ("irr_start_hour", 25.0, "0..24"),
+        ("vent_pband_lee_c", -2.0, "0 or more"),
+        ("lamps_min_on_s", float("nan"), "0 or more"),
+        ("co2_pband_ppm", float("inf"), "0 or more"),
+        ("screen_tout_c", -41.0, "-40..50"),
+    ],
+)
+def test_settings_outside_their_range_are_refused(name, value, allowed):
+    with pytest.raises(SetpointError, match=rf"^sweep: climate-computer setting {name} = .*"
+                       rf"outside the allowed {re.escape(allowed)}$"):  # fmt: skip
+        ClimateComputerSettings.from_dict({name: value}, where="sweep")
+    # the edges themselves and the shipped defaults are allowed
+    lo, hi = setting_range(name)
+    for edge in (lo, hi if math.isfinite(hi) else 1e6):
+        assert getattr(S.replace(**{name: edge}), name) == edge
+    assert ClimateComputerSettings.from_dict(asdict(S)) == S
 
 
 def test_one_call_for_1000_greenhouses_is_well_under_a_millisecond():
