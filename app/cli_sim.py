@@ -135,7 +135,7 @@ def _setup(args: argparse.Namespace):
             overrides[name] = float(value)
         except ValueError:
             raise CliError(f"--set {name}={value}: the value must be a number") from None
-    strategy = GrowerRules.from_overrides(overrides) if overrides else GrowerRules()
+    strategy = GrowerRules.from_overrides(overrides, where="--set") if overrides else GrowerRules()
     if args.strategy == "schedule":
         strategy.name = "schedule"
     setpoints = load_setpoint_csv(args.setpoints) if args.setpoints else None

@@ -216,15 +216,20 @@ class GrowerRules(Strategy):
 
     @classmethod
     def from_overrides(
-        cls, overrides: Mapping[str, float], base: GrowerRules | None = None
+        cls,
+        overrides: Mapping[str, float],
+        base: GrowerRules | None = None,
+        *,
+        where: str = "override",
     ) -> GrowerRules:
         """Return grower rules with setpoints or settings changed (used by parameter sweeps).
 
         A setpoint name sets the highest value the day periods give it (e.g. the day heating
         temperature for `heat_c`) and shifts every other period by the same amount, keeping
         the day/night profile; a name no period sets replaces the default. A climate-computer
-        setting name (CC_PARAMS) replaces that setting. Unknown names and values outside
-        SETPOINT_RANGES raise SetpointError.
+        setting name (CC_PARAMS) replaces that setting. Unknown names, setpoint values outside
+        SETPOINT_RANGES and settings outside their range raise SetpointError; its message starts
+        with `where` (e.g. the command-line option the values came from).
         """
         rules = base if base is not None else cls()
         periods = list(rules.periods)
@@ -233,7 +238,7 @@ class GrowerRules(Strategy):
         for name, value in overrides.items():
             value = float(value)
             if name in SETPOINT_RANGES:
-                check_value(name, value, where="override")
+                check_value(name, value, where=where)
                 lo, hi = SETPOINT_RANGES[name]
                 set_by = [p.values[name] for p in periods if name in p.values]
                 if not set_by:
@@ -257,12 +262,12 @@ class GrowerRules(Strategy):
                 settings[name] = value
             else:
                 raise SetpointError(
-                    f"unknown override {name!r}; allowed: {', '.join(SETPOINTS)} "
+                    f"{where}: unknown name {name!r}; allowed: {', '.join(SETPOINTS)} "
                     f"or a climate-computer setting ({', '.join(CC_PARAMS)})"
                 )
         return cls(
             periods=periods,
-            settings=ClimateComputerSettings.from_dict(settings),
+            settings=ClimateComputerSettings.from_dict(settings, where=where),
             defaults=defaults,
             season=list(rules.season),
             name=rules.name,

@@ -19,7 +19,7 @@ import numpy as np
 
 from controllers.grower_rules import GrowerRules
 from controllers.season import run_season
-from sim.config import PARAM_INDEX, GreenhouseConfig, replace_values
+from sim.config import GreenhouseConfig, check_param, replace_values
 from sim.weather import Weather
 
 _VARY = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*=\s*([-+0-9.eE]+)\s*\.\.\s*([-+0-9.eE]+)\s*$")
@@ -46,7 +46,11 @@ class Vary:
 
 
 def parse_vary(text: str) -> Vary:
-    """Parse `NAME=LO..HI`, checking the name against greenhouse parameters and setpoints."""
+    """Parse `NAME=LO..HI`, checking the name and both ends against what is allowed.
+
+    Raises SweepError for the syntax or LO > HI, ConfigError for a greenhouse parameter
+    (`section.key`) or SetpointError for a setpoint or climate-computer setting.
+    """
     match = _VARY.match(text)
     if not match:
         raise SweepError(f"--vary {text!r}: write NAME=LO..HI, e.g. heat_c=18..22")
@@ -54,12 +58,12 @@ def parse_vary(text: str) -> Vary:
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
         raise SweepError(f"--vary {text!r}: LO must not exceed HI")
     vary = Vary(name, lo, hi)
-    if vary.is_config:
-        if name not in PARAM_INDEX:
-            raise SweepError(f"--vary {text!r}: unknown greenhouse parameter {name!r}")
-    else:
-        GrowerRules.from_overrides({name: lo})  # raises SetpointError naming what is allowed
-        GrowerRules.from_overrides({name: hi})
+    where = f"--vary {text.strip()}"
+    for value in (lo, hi):  # both ends must be allowed; the errors say what is
+        if vary.is_config:
+            check_param(name, value, where)
+        else:
+            GrowerRules.from_overrides({name: value}, where=where)
     return vary
 
 

@@ -86,9 +86,7 @@ def replace_values(config: GreenhouseConfig, changes: dict[str, float]) -> Green
     """A copy of `config` with the given "section.key" values replaced, validated."""
     values = dict(config.values)
     for name, value in changes.items():
-        if name not in PARAM_INDEX:
-            raise ConfigError(f"unknown greenhouse parameter {name!r}")
-        values[name] = _check_value(name, value, config.source)
+        values[name] = check_param(name, value, config.source)
     return GreenhouseConfig(
         config.site_name,
         config.latitude_deg,
@@ -97,6 +95,24 @@ def replace_values(config: GreenhouseConfig, changes: dict[str, float]) -> Green
         values,
         config.source,
     )
+
+
+def check_param(name: str, value: Any, source: str) -> float:
+    """Return `value` as a float if greenhouse parameter `name` may take it, else raise.
+
+    ConfigError's message starts with `source` and says what is allowed: an unknown name lists
+    the keys of its section (or the sections), a bad value the parameter's range.
+    """
+    if name not in PARAM_INDEX:
+        section = name.split(".")[0]
+        keys = [p.split(".", 1)[1] for p in PARAM_NAMES if p.split(".")[0] == section]
+        allowed = (
+            f"allowed in [{section}]: {', '.join(keys)}"
+            if keys
+            else f"write section.key; sections: {', '.join(s for s in _DEFAULTS if s != 'site')}"
+        )
+        raise ConfigError(f"{source}: unknown greenhouse parameter {name!r}; {allowed}")
+    return _check_value(name, value, source)
 
 
 def _check_value(name: str, value: Any, source: str) -> float:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import numpy as np
 import pytest
 
 from app.cli import main
@@ -92,7 +93,7 @@ def _wur(lines: list[str]) -> str:
     return "\n".join([header, *lines]) + "\n"
 
 
-@pytest.mark.parametrize(
+BAD_INPUTS = pytest.mark.parametrize(
     ("setup", "args", "expected"),
     [
         (
@@ -135,10 +136,17 @@ def _wur(lines: list[str]) -> str:
         "zero-days",
     ],
 )  # fmt: skip
-def test_bad_input_is_one_clear_line_and_writes_nothing(capsys, tmp_path, setup, args, expected):
+
+
+def _files(tmp_path, setup: dict[str, str], args: list[str]) -> list[str]:
     for name, text in setup.items():
         (tmp_path / name).write_text(text)
-    args = [str(tmp_path / a[1:]) if a.startswith("@") else a for a in args]
+    return [str(tmp_path / a[1:]) if a.startswith("@") else a for a in args]
+
+
+@BAD_INPUTS
+def test_bad_input_is_one_clear_line_and_writes_nothing(capsys, tmp_path, setup, args, expected):
+    args = _files(tmp_path, setup, args)
     out = tmp_path / "out"
     code, stdout, stderr = run_cli(capsys, "sim", "run", *args, "--out", str(out))
     assert code != 0
@@ -146,3 +154,56 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(capsys, tmp_path, setup,
     assert len(stderr.strip().splitlines()) == 1
     assert expected in stderr
     assert not out.exists()
+
+
+@BAD_INPUTS
+def test_sweep_refuses_the_same_bad_input_in_one_line(capsys, tmp_path, setup, args, expected):
+    args = _files(tmp_path, setup, args)
+    code, stdout, stderr = run_cli(
+        capsys, "sim", "sweep", "--vary", "co2_ppm=800..900", "--n", "2", "--workers", "1", *args
+    )
+    assert code != 0
+    assert stdout == ""
+    assert len(stderr.strip().splitlines()) == 1
+    assert expected in stderr
+
+
+@pytest.mark.parametrize(
+    ("vary", "expected"),
+    [
+        (["heat_c=22..18"], "--vary 'heat_c=22..18': LO must not exceed HI"),
+        (["heat_c=18"], "write NAME=LO..HI"),
+        (["heat_c=18..80"], "--vary heat_c=18..80: heat_c = 80 is outside 5..35 C"),
+        (["heat_c=18..20", "heat_c=19..21"], "each --vary name may appear once"),
+        (["heating.boiler=1..2"], "'heating.boiler'; allowed in [heating]: rail_diameter_m"),
+        (["heatin.boiler=1..2"], "sections: structure, heating"),
+        (["heating.boiler_capacity_w_m2=0..100"], "boiler_capacity_w_m2 = 0.0 must be positive"),
+        (["pipe_max_c=70..120"], "pipe_max_c = 120 is outside the allowed 0..95"),
+        (["lamps_pct=50..80", "nonsense=1..2"], "--vary nonsense=1..2: unknown name 'nonsense'"),
+    ],
+)
+def test_sweep_refuses_bad_vary_in_one_line(capsys, vary, expected):
+    argv = [a for v in vary for a in ("--vary", v)]
+    code, stdout, stderr = run_cli(capsys, "sim", "sweep", *argv, "--n", "2", "--days", "1")
+    assert code != 0
+    assert stdout == ""
+    assert len(stderr.strip().splitlines()) == 1
+    assert expected in stderr
+
+
+def test_sweep_varies_a_greenhouse_parameter_and_a_setpoint_together(capsys):
+    code, stdout, _ = run_cli(capsys, "sim", "sweep", "--vary", "lamps.par_umol_m2_s=0..200",
+                              "--vary", "co2_ppm=600..1000", "--n", "4", "--seed", "3",
+                              "--start", "2018-11-01", "--days", "1", "--workers", "1")  # fmt: skip
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(stdout)))
+    par = np.array([float(r["lamps.par_umol_m2_s"]) for r in rows])
+    co2 = np.array([float(r["co2_ppm"]) for r in rows])
+    # a Latin hypercube: each quarter of each range holds exactly one run
+    assert sorted(np.floor(par / 50).astype(int)) == [0, 1, 2, 3]
+    assert sorted(np.floor((co2 - 600) / 100).astype(int)) == [0, 1, 2, 3]
+    # the parameter reaches the plant: more lamp PAR per run, more light on the crop
+    light = np.array([float(r["par_mol_m2"]) for r in rows])
+    order = np.argsort(par)
+    assert np.all(np.diff(light[order]) > 0)
+    assert light[order[-1]] - light[order[0]] > 5.0  # ~16 h of up to 200 umol/m2/s

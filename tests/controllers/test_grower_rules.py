@@ -85,10 +85,12 @@ def test_overrides_shift_the_profile_and_set_settings():
 
 
 def test_overrides_reject_unknown_names_and_out_of_range_values():
-    with pytest.raises(SetpointError, match=r"unknown override 'heating'; allowed: heat_c"):
+    with pytest.raises(SetpointError, match=r"override: unknown name 'heating'; allowed: heat_c"):
         GrowerRules.from_overrides({"heating": 20.0})
     with pytest.raises(SetpointError, match=r"override: heat_c = 40 is outside 5\.\.35 C"):
         GrowerRules.from_overrides({"heat_c": 40.0})
+    with pytest.raises(SetpointError, match=r"^--set: climate-computer setting pipe_max_c = 120"):
+        GrowerRules.from_overrides({"pipe_max_c": 120.0}, where="--set")
     with pytest.raises(SetpointError, match=r"unknown setpoint 'lamps'"):
         SeasonStep("09-01", scale={"lamps": 0.0})
     with pytest.raises(SetpointError, match=r"'9/1' is not MM-DD"):
