@@ -115,7 +115,7 @@ class Suggestion:
     reorder_point: float
     order_up_to: float
     qty: float  # what to order now: a multiple of the pack size, 0 when above the reorder point
-    cap: float | None  # most that is used before it expires, None without shelf life
+    cap: float | None  # most of a new order used before it expires; None without shelf life
     note: str = ""
 
 
@@ -136,8 +136,10 @@ def suggest(
     """Reorder point = demand x lead time + safety stock; below it, order up to the maximum.
 
     The maximum is `max_stock`, or the reorder point plus `review_days` of demand. The quantity is
-    rounded up to whole packs, then capped at what is used before it expires
-    (demand x (shelf life - removal margin)), rounded down to whole packs.
+    rounded up to whole packs, then capped, rounded down to whole packs, at what is used before it
+    reaches its removal date: FEFO first uses the stock still there when the order arrives
+    (position - demand x lead time), so the cap is demand x (shelf life - removal margin) minus
+    that stock.
     """
     for name, value in (
         ("daily demand", daily_demand),
@@ -145,17 +147,19 @@ def suggest(
         ("safety stock", safety_stock),
         ("on hand", on_hand),
         ("on order", on_order),
+        ("review period", review_days),
     ):
-        if value < 0 or not math.isfinite(value):
+        if not (math.isfinite(value) and value >= 0):
             raise InputError(f"{product}: {name} must be finite and >= 0, got {value}")
-    if pack_size <= 0:
+    if not (math.isfinite(pack_size) and pack_size > 0):
         raise InputError(f"{product}: pack size must be > 0, got {pack_size}")
     position = on_hand + on_order
     reorder_point = daily_demand * lead_time_days + safety_stock
     order_up_to = max_stock if max_stock is not None else reorder_point + daily_demand * review_days
     cap = None
     if shelf_life_days is not None:
-        cap = daily_demand * max(shelf_life_days - removal_days, 0)
+        ahead = max(position - daily_demand * lead_time_days, 0.0)
+        cap = max(daily_demand * max(shelf_life_days - removal_days, 0) - ahead, 0.0)
     if position > reorder_point:
         return Suggestion(product, daily_demand, position, reorder_point, order_up_to, 0.0, cap)
     need = max(order_up_to - position, 0.0)

@@ -117,6 +117,61 @@ def test_order_capped_so_it_is_used_before_it_expires():
     assert tiny.qty == 0 and "one pack" in tiny.note
 
 
+def test_expiry_cap_counts_the_stock_used_first():
+    # 10 kg/day, 10 days lead time, 90 days shelf life of which 83 usable (removal margin 7).
+    # 300 kg on hand: 100 are eaten during the lead time, the other 200 (20 days) before the
+    # new lot, which then has 83 - 20 = 63 days left: 630 kg, 625 in whole 25 kg bags.
+    s = reorder.suggest(
+        product="P",
+        daily_demand=10,
+        on_hand=300,
+        on_order=0,
+        lead_time_days=10,
+        safety_stock=200,
+        pack_size=25,
+        max_stock=1500,
+        shelf_life_days=90,
+        removal_days=7,
+    )
+    assert (s.reorder_point, s.order_up_to, s.cap, s.qty) == (300, 1500, 630, 625)
+    # Without max stock: up to 300 + 14 days x 10 = 440, i.e. 140 -> 150 kg (6 bags), uncapped.
+    s = reorder.suggest(
+        product="P",
+        daily_demand=10,
+        on_hand=250,
+        on_order=50,
+        lead_time_days=10,
+        safety_stock=200,
+        pack_size=25,
+        shelf_life_days=90,
+        removal_days=7,
+    )
+    assert (s.position, s.order_up_to, s.qty, s.note) == (300, 440, 150, "")
+    # So much ahead that nothing more is used in time.
+    s = reorder.suggest(
+        product="P",
+        daily_demand=1,
+        on_hand=30,
+        on_order=0,
+        lead_time_days=5,
+        safety_stock=30,
+        pack_size=25,
+        shelf_life_days=30,
+    )
+    assert (s.cap, s.qty) == (5, 0) and "one pack" in s.note
+    with pytest.raises(InputError, match="review period must be finite"):
+        reorder.suggest(
+            product="P",
+            daily_demand=1,
+            on_hand=0,
+            on_order=0,
+            lead_time_days=5,
+            safety_stock=0,
+            pack_size=25,
+            review_days=float("nan"),
+        )
+
+
 def test_livestock_demand_uses_domain_intakes():
     herds = [
         reorder.Herd("finishing_pig", 400),
