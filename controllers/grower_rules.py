@@ -179,7 +179,9 @@ def _local_month_day(times_s: np.ndarray, local_hour: np.ndarray) -> np.ndarray:
 class GrowerRules(Strategy):
     """Grower-rules strategy: day periods + season steps -> setpoints; settings for the computer.
 
-    `setpoints()` is vectorised over time; the result is clipped to SETPOINT_RANGES.
+    `setpoints()` is vectorised over time; the result is clipped to SETPOINT_RANGES. Season
+    steps are northern-hemisphere dates; at a southern site (latitude < 0) they apply six
+    months later (the "09-01" step on 1 March).
     """
 
     periods: list[DayPeriod] = field(default_factory=cucumber_periods)
@@ -199,6 +201,9 @@ class GrowerRules(Strategy):
             steps = sorted(self.season, key=lambda s: s.month_day())
             keys = np.array([m * 100 + d for m, d in (s.month_day() for s in steps)])
             md = _local_month_day(times_s, lh)
+            if getattr(context.site, "latitude_deg", 0.0) < 0.0:
+                # southern hemisphere: the same program half a year later (March = September)
+                md = ((md // 100 + 5) % 12 + 1) * 100 + md % 100
             which = np.searchsorted(keys, md, side="right") - 1
             which[which < 0] = len(steps) - 1  # before the first step: last step of last year
             for k, step in enumerate(steps):

@@ -57,6 +57,20 @@ def test_lamp_window_and_season():
     assert aug["lamps_pct"].tolist() == [0.0, 0.0, 100.0]  # lamps from September
 
 
+def test_southern_site_runs_the_program_half_a_year_later():
+    sydney = SimpleNamespace(latitude_deg=-33.9, longitude_deg=151.2, timezone="Australia/Sydney")
+    tz = ZoneInfo(sydney.timezone)
+    local = ("2019-01-15T03:00", "2019-02-28T03:00", "2019-03-01T03:00", "2019-04-15T13:00",
+             "2019-07-15T03:00", "2019-09-15T13:00", "2019-12-15T03:00")  # fmt: skip
+    t = np.array([datetime.fromisoformat(s).replace(tzinfo=tz).timestamp() for s in local])
+    out = GrowerRules().setpoints(t, make_context(sydney, t))
+    lamps = out[:, SETPOINTS.index("lamps_pct")]
+    co2 = out[:, SETPOINTS.index("co2_ppm")]
+    # no lamps in the southern summer (Dec-Feb), lamps from 1 March and through the winter
+    assert lamps.tolist() == [0.0, 0.0, 100.0, 100.0, 100.0, 100.0, 0.0]
+    assert co2[[3, 5]].tolist() == [1000.0, 900.0]  # CO2 +100 from 1 April to 31 August
+
+
 def test_co2_daytime_setpoint_rises_in_october():
     sp = at(GrowerRules(), "2018-09-15T13:00", "2018-10-15T13:00")
     assert sp["co2_ppm"].tolist() == [900.0, 1000.0]
