@@ -172,7 +172,12 @@ def encode(fields: Gs1, parentheses: bool = False) -> str:
         if d is not None:
             items.append((ai, d.strftime("%y%m%d")))
     if fields.net_kg is not None:
-        items.append(("3103", f"{round(fields.net_kg * 1000):06d}"))
+        # As many decimals (310n, n <= 3 here) as fit the six digits: 25.5 kg as 3103 025500,
+        # a 1,200 kg big bag as 3102 120000.
+        n = next((n for n in (3, 2, 1, 0) if round(fields.net_kg * 10**n) < 1_000_000), None)
+        if n is None:
+            raise BarcodeError(f"net weight {fields.net_kg} kg does not fit AI 310n (6 digits)")
+        items.append((f"310{n}", f"{round(fields.net_kg * 10**n):06d}"))
     if fields.count is not None:
         items.append(("37", str(fields.count)))
     if fields.lot is not None:

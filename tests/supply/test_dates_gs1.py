@@ -113,6 +113,37 @@ def test_two_digit_years_use_the_50_year_window():
 
 
 @pytest.mark.parametrize(
+    ("code", "kg"),
+    [
+        ("(3100)001200", 1200.0),
+        ("(3101)012345", 1234.5),
+        ("(3103)025500", 25.5),
+        ("(3105)012345", 0.12345),
+    ],
+)
+def test_net_weight_ai_310n_puts_the_decimal_point_n_places_from_the_right(code, kg):
+    assert gs1.parse(code, TODAY).net_kg == pytest.approx(kg)
+
+
+def test_fnc1_as_gs_at_start_between_and_after_fields_and_after_fixed_ones():
+    gs = gs1.GS
+    code = gs + "0109501101530003" + "10B1" + gs + "37" + "12" + gs + "17260415" + gs
+    g = gs1.parse(code, TODAY)
+    assert (g.gtin, g.lot, g.count, g.expiry) == ("09501101530003", "B1", 12, date(2026, 4, 15))
+    # Without the GS after the lot, the lot runs to the end of the code (GS1's own rule).
+    assert gs1.parse("0109501101530003" + "10B1" + "3712", TODAY).lot == "B13712"
+
+
+def test_encode_chooses_the_310n_decimals_that_fit():
+    for kg in (0.5, 25.0, 999.999, 1000.0, 1200.0, 45_000.0, 999_999.0):
+        code = gs1.encode(gs1.Gs1(net_kg=kg))
+        assert gs1.parse(code, TODAY).net_kg == pytest.approx(kg), code
+    assert gs1.encode(gs1.Gs1(net_kg=1200.0)) == "3102120000"
+    with pytest.raises(BarcodeError, match="does not fit"):
+        gs1.encode(gs1.Gs1(net_kg=1_000_000.0))
+
+
+@pytest.mark.parametrize(
     ("code", "message"),
     [
         ("(01)09501101530004(10)A", "check digit 4, expected 3"),
@@ -126,6 +157,11 @@ def test_two_digit_years_use_the_50_year_window():
         ("", "empty code"),
         ("(10)" + "X" * 21, "1 to 20 characters"),
         ("01095011015300", "needs 14 digits"),
+        ("(3106)001200", "unknown application identifier"),
+        ("0109501101530003" + "37123456789", "1 to 8 characters"),
+        ("(11)2601", "needs 6 digits"),
+        ("(15)260132", "day 32"),
+        ("]C1" + "17260415" + "1", "unknown application identifier at position 9"),
     ],
 )
 def test_unreadable_codes_say_what_was_wrong(code, message):
