@@ -113,3 +113,44 @@ def test_bad_arguments():
         synthetic_weather(BLEISWIJK, "2018-05-01", 1, cloudiness=1.5)
     with pytest.raises(WeatherError, match="is not a date"):
         synthetic_weather(BLEISWIJK, "May 1st", 1)
+
+
+SYDNEY = Site("Sydney", -33.87, 151.21, "Australia/Sydney")
+LONGYEARBYEN = Site("Longyearbyen", 78.22, 15.65, "Arctic/Longyearbyen")
+
+
+def test_southern_site_has_its_summer_in_january():
+    def daylight_hours(start):
+        w = synthetic_weather(SYDNEY, start, 1, step_s=60, cloudiness=0.0)
+        return np.count_nonzero(w["iglob_w_m2"] > 0) / 60
+
+    assert daylight_hours("2018-12-21") == pytest.approx(14.4, abs=0.3)
+    assert daylight_hours("2018-06-21") == pytest.approx(9.9, abs=0.3)
+    january = synthetic_weather(SYDNEY, "2018-01-01", 31, seed=4)
+    july = synthetic_weather(SYDNEY, "2018-07-01", 31, seed=4)
+    assert 22 < january["tout_c"].mean() < 27 and 12 < july["tout_c"].mean() < 17
+    assert january["iglob_w_m2"].mean() > 2 * july["iglob_w_m2"].mean()
+    # local clock: the grid starts at local midnight (AEDT, UTC+11, in January)
+    assert january.local_hour()[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("site", "start"),
+    [(LONGYEARBYEN, "2018-12-10"), (Site("South", -78.0, 0.0, "UTC"), "2018-06-10")],
+)
+def test_polar_night_is_dark_and_cold(site, start):
+    w = synthetic_weather(site, start, 5, seed=1)
+    assert np.all(w["iglob_w_m2"] == 0.0)
+    assert -35 < w["tout_c"].mean() < -15
+    assert all(np.isfinite(w[k]).all() for k in w.values)
+    assert w["rhout_pct"].min() >= 15 and w["rhout_pct"].max() <= 100
+
+
+def test_midnight_sun_lights_every_hour():
+    w = synthetic_weather(LONGYEARBYEN, "2018-06-15", 5, seed=1, cloudiness=0.0)
+    assert np.all(w["iglob_w_m2"] > 20.0)  # the sun stays ~11 deg up at midnight
+    hour = w.local_hour()
+    midnight = w["iglob_w_m2"][hour < 1].mean()
+    noon = w["iglob_w_m2"][(hour >= 13) & (hour < 14)].mean()  # solar noon ~13:00 CEST
+    assert 3 < noon / midnight < 6
+    assert -8 < w["tout_c"].mean() < 8
