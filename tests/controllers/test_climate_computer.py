@@ -118,6 +118,19 @@ def test_wind_limits_close_vents_between_two_speeds(wind, lee_max, wind_max):
     assert out[A["vent_wind_pct"]] == pytest.approx(wind_max)
 
 
+def test_wind_limit_acts_on_the_wind_averaged_over_a_minute_and_vents_reopen_slowly():
+    s = sp(vent_wind_c=21.0)
+    _, st = settle(s, meas(tair_c=30.0, wind_m_s=2.0))
+    gust = compute_actuators(s, meas(tair_c=30.0, wind_m_s=20.0), 12, 60, S, st)[0]
+    avg = 2.0 + (1.0 - math.exp(-60.0 / S.wind_avg_s)) * 18.0  # 13.38 m/s, not 20
+    assert st[0, ST["wind_avg_m_s"]] == pytest.approx(avg)
+    assert gust[A["vent_lee_pct"]] == pytest.approx(100.0 * (1 - (avg - 10.0) / 6.0))  # 43.7
+    assert gust[A["vent_wind_pct"]] == pytest.approx(100.0 * (1 - (avg - 8.0) / 6.0))  # 10.4
+    calm = compute_actuators(s, meas(tair_c=30.0, wind_m_s=2.0), 12, 60, S, st)[0]
+    assert st[0, ST["wind_avg_m_s"]] < S.wind_wind_lo_m_s  # the limit is lifted ...
+    assert calm[A["vent_lee_pct"]] == pytest.approx(gust[A["vent_lee_pct"]] + 5.0)  # ... slowly
+
+
 def test_rain_caps_the_wind_side():
     out, st = settle(sp(vent_wind_c=21.0), meas(tair_c=30.0))
     assert out[A["vent_wind_pct"]] == 100.0
