@@ -109,8 +109,8 @@ class PtyServer(DeviceServer):
         while not self._stop.is_set():
             try:
                 ready, _, _ = select.select([self._master_fd], [], [], SILENCE_S)
-                self.device.sync()
                 if not ready:
+                    self.device.sync()  # step the plant while nobody waits for a reply
                     self._buf.clear()
                     continue
                 data = os.read(self._master_fd, 1024)
@@ -175,7 +175,8 @@ class TcpServer(DeviceServer):
                 if self._stop.is_set():
                     return
                 raise
-            self.device.sync()
+            if not ready:
+                self.device.sync()  # step the plant while nobody waits for a reply
             gone = self.device.faults.disconnected(self.device.elapsed())
             if gone and self._conn is not None:
                 self._drop()

@@ -77,7 +77,9 @@ class VirtualDevice:
 
     `watchdog_s` (0 = off): with no write for that long, every writable command goes to its map's
     `safe` value, as it also does at power-up. `min_step_s` batches plant time into steps of at
-    least that many plant seconds.
+    least that many plant seconds. The server steps the plant in its idle ticks (`sync()`); a
+    request steps it only when the last step is older than `max_lag_s` clock seconds, so replies
+    do not wait for the physics while a master polls back to back.
     """
 
     def __init__(
@@ -90,6 +92,7 @@ class VirtualDevice:
         faults: FaultConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
         min_step_s: float = 1.0,
+        max_lag_s: float = 0.1,
     ) -> None:
         if not speed > 0:
             raise DeviceError(f"speed {speed!r} must be > 0 plant seconds per wall second")
@@ -102,6 +105,7 @@ class VirtualDevice:
         self.faults = FaultInjector(faults)
         self._clock = clock
         self._min_step_s = min_step_s
+        self._max_lag_s = max_lag_s
         self._lock = threading.RLock()
         self._nodes = {n.slave: n for n in self.config.nodes}
         self._decoder = DecodePDU(is_server=True)
@@ -109,7 +113,7 @@ class VirtualDevice:
         self._measurements = dict(self.plant.measurements())
         self._check_signals()
         self.started = clock()
-        self._last_sync = self.started
+        self._last_sync = self._last_step = self.started
         self._pending_s = 0.0
         self.last_write: float | None = None
         self.watchdog_trips = 0
@@ -135,15 +139,17 @@ class VirtualDevice:
         """Device-clock seconds since the device started."""
         return self._clock() - self.started
 
-    def sync(self) -> None:
-        """Advance the plant to the clock and let the watchdog act."""
+    def sync(self, max_lag_s: float = 0.0) -> None:
+        """Let the watchdog act, and advance the plant to the clock unless it last stepped less
+        than `max_lag_s` clock seconds ago."""
         with self._lock:
             now = self._clock()
             self._pending_s += max(0.0, now - self._last_sync) * self.speed
             self._last_sync = now
-            if self._pending_s >= self._min_step_s:
+            if self._pending_s >= self._min_step_s and now - self._last_step >= max_lag_s:
                 self.plant.advance(self._pending_s)
                 self._pending_s = 0.0
+                self._last_step = now
                 self._measurements = dict(self.plant.measurements())
             if self.watchdog_s > 0 and not self.safe_state:
                 since = now - (self.last_write if self.last_write is not None else self.started)
@@ -171,7 +177,7 @@ class VirtualDevice:
 
     def reply(self, request: ModbusPDU) -> Reply | None:
         """Handle one decoded request and return the reply bytes with faults applied."""
-        self.sync()
+        self.sync(self._max_lag_s)
         plan = self.faults.plan()
         response = self.handle(request)
         if plan.drop:

@@ -112,3 +112,16 @@ def test_map_signal_the_plant_lacks_is_refused(tmp_path):
     (tmp_path / "n.toml").write_text('[nodes.sky]\nslave = 4\nmap = "m.toml"\n')
     with pytest.raises(DeviceError, match=r"registers.tsky_c: the plant has no measurement"):
         VirtualDevice(StandInPlant(), load_nodes(tmp_path / "n.toml"))
+
+
+def test_back_to_back_requests_step_the_plant_at_most_every_max_lag():
+    clock = FakeClock()
+    dev = _device(clock, speed=600.0, watchdog_s=0.0, max_lag_s=0.125)
+    request = ReadInputRegistersRequest(address=0, count=4, dev_id=1)
+    for _ in range(512):  # a request every 2 ms (2**-9 s) for a second: 1.2 plant-s apart
+        clock.advance(2.0**-9)
+        assert dev.reply(request) is not None
+    assert dev.plant.steps == 8  # not 512: replies do not each wait for the physics
+    assert 600.0 - 0.125 * 600.0 <= dev.plant.advanced_s <= 600.0  # at most max_lag_s behind
+    dev.sync()  # an idle tick of the server catches up fully
+    assert dev.plant.advanced_s == pytest.approx(600.0)
