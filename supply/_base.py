@@ -35,9 +35,9 @@ def qty_value(qty: float, what: str = "quantity") -> float:
 
 
 def name_value(text: str | None, what: str) -> str:
-    """A non-empty, stripped one-line name, or `InputError`."""
-    if text is None or not str(text).strip() or "\n" in str(text):
-        raise InputError(f"{what} must be a non-empty single line, got {text!r}")
+    """A non-empty, stripped one-line name without control characters, or `InputError`."""
+    if text is None or not str(text).strip() or not str(text).isprintable():
+        raise InputError(f"{what} must be a non-empty single line of text, got {text!r}")
     return str(text).strip()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from supply import gs1
 from supply._base import ServiceBase, name_value
@@ -25,6 +26,10 @@ def check_product(p: Product) -> Product:
     code = name_value(p.code, "product code")
     name = name_value(p.name, f"product {code}: name")
     unit = name_value(p.unit, f"product {code}: unit")
+    for field in ("pack_size", "lead_time_days", "safety_stock", "max_stock"):
+        value = getattr(p, field)
+        if value is not None and not math.isfinite(value):
+            raise InputError(f"product {code}: {field} must be a finite number, got {value}")
     if not p.pack_size > 0:
         raise InputError(f"product {code}: pack size must be > 0, got {p.pack_size}")
     if p.shelf_life_days is not None and p.shelf_life_days <= 0:

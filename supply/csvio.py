@@ -85,6 +85,12 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
                 return self._import(kind, path.name, f, who)
         except OSError as exc:
             raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path.name}: byte {exc.start + 1} is not UTF-8; save the file as UTF-8 CSV"
+            ) from None
+        except csv.Error as exc:
+            raise InputError(f"{path.name}: not a readable CSV file ({exc})") from None
 
     def _import(self, kind: str, name: str, f: IO[str], who: str) -> int:
         reader = csv.DictReader(f)
@@ -109,6 +115,10 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
         return count
 
     def _import_row(self, conn, kind: str, row: dict[str, str], who: str) -> None:
+        extra = row.get(None)  # type: ignore[call-overload]  # cells beyond the header
+        if extra:
+            header = len(row) - 1
+            raise InputError(f"{header + len(extra)} cells, but the header has {header} columns")
         for column in _REQUIRED[kind]:
             if not (row.get(column) or "").strip():
                 raise InputError(f"column {column} is empty")

@@ -136,3 +136,32 @@ def test_not_a_database_is_refused(tmp_path, capsys):
     bad.write_bytes(b"this is not sqlite" * 100)
     assert main(["supply", "alerts", "--db", str(bad)]) == 2
     assert "not a SQLite database" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("bin.csv", b"\xff\xfeproduct", "bin.csv: byte 1 is not UTF-8; save the file as UTF-8"),
+        ("extra.csv", b"product,lot_no,qty,bay\nPIG-GROW,L1,5,A-01,x\n", "row 2: 5 cells, but"),
+        ("ctl.csv", b"product,lot_no,qty,bay\nPIG-GROW,L\x012,5,A-01\n", "row 2: lot number"),
+    ],
+)
+def test_unreadable_lot_files_exit_2_with_one_line_and_change_nothing(
+    db, tmp_path, capsys, name, data, message
+):
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert main(["supply", "import", "lots", str(path), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    with SupplyService(db) as svc:
+        assert svc.lots() == [] and svc.moves() == []
+
+
+@pytest.mark.parametrize("column", ["pack_size", "lead_time_days", "safety_stock", "max_stock"])
+def test_non_finite_product_numbers_are_refused_with_the_row(tmp_path, column):
+    svc = SupplyService(tmp_path / "x.db")
+    text = f"code,name,{column}\nX,Y,nan\n"
+    with pytest.raises(InputError, match=f"p.csv row 2: product X: {column} must be a finite"):
+        svc.import_csv("products", _write(tmp_path / "p.csv", text), "luca")
+    assert svc.products() == []
