@@ -155,7 +155,9 @@ def _notifier(args: argparse.Namespace):
     from controllers.notify import CommandNotifier, desktop_notifier
 
     hooks = []
-    if args.notify_command:
+    if args.notify_command is not None:
+        if not args.notify_command.strip():
+            raise _error("--notify-command is empty: give a shell command to run per alarm")
         hooks.append(CommandNotifier(args.notify_command))
     if args.desktop_notify:
         hook = desktop_notifier()
@@ -182,7 +184,12 @@ def run_loop(args: argparse.Namespace) -> int:
     from store.errors import StoreError
     from store.recorder import SqliteRecorder
 
-    for name, value in (("--tick", args.tick), ("--speed", args.speed)):
+    checks = (
+        ("--tick", args.tick),
+        ("--speed", args.speed),
+        ("--strategy-every", args.strategy_every),
+    )
+    for name, value in checks:
         if not (math.isfinite(value) and value > 0):
             raise _error(f"{name} {value}: must be a positive number")
     if args.max_ticks is not None and args.max_ticks < 1:
@@ -251,5 +258,10 @@ def run_loop(args: argparse.Namespace) -> int:
         except StoreError as exc:
             print(f"serra run: {exc}", file=sys.stderr)
         bus.close()
-    print(f"serra run: stopped after {ticks} ticks; actuators left safe", file=sys.stderr)
+    left = (
+        "left in their safe state"
+        if loop.left_safe
+        else "unreachable (the nodes' watchdogs must apply their safe state)"
+    )
+    print(f"serra run: stopped after {ticks} ticks; actuators {left}", file=sys.stderr)
     return 0

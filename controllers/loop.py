@@ -169,6 +169,7 @@ class ControlLoop:
         self._write_failed = False
         self._start_data = dict(start_data or {})
         self.started = False
+        self.left_safe: bool | None = None
         self.resumed: dict[str, Any] | None = None
         self.ticks = 0
         self.last_record: TickRecord | None = None
@@ -249,8 +250,12 @@ class ControlLoop:
         """Ask `run()` to finish after the current tick (safe from signal handlers/threads)."""
         self.stop_event.set()
 
-    def shutdown(self, reason: str = "stopped") -> None:
-        """Write every actuator's fail-safe value, record loop_stopped and flush the recorder."""
+    def shutdown(self, reason: str = "stopped") -> bool:
+        """Write every actuator's fail-safe value, record loop_stopped and flush the recorder.
+
+        Return whether the fail-safe write went through (also kept in `left_safe`); if not,
+        the nodes' own watchdogs have to apply their safe state.
+        """
         safe = self.safety.config.failsafe_commands()
         writable = self.bus.writable_signals()
         left_safe = True
@@ -273,6 +278,8 @@ class ControlLoop:
             self.recorder.flush()
         except Exception:
             self._record_failed = True
+        self.left_safe = left_safe
+        return left_safe
 
     # -- operator actions ------------------------------------------------------------------
     def set_override(

@@ -17,6 +17,8 @@ from app.cli import main
         (["--override", "vent_lee_pct=150:30:a:b"], "--override: override vent_lee_pct = 150"),
         (["--override", "pipe_c=1:30:a:b"], "unknown actuator 'pipe_c'"),
         (["--max-ticks", "0"], "--max-ticks 0: must be at least 1"),
+        (["--strategy-every", "0"], "--strategy-every 0.0: must be a positive number"),
+        (["--notify-command", " "], "--notify-command is empty"),
         (["--start", "yesterday", "--speed", "60"], "--start 'yesterday'"),
     ],
 )

@@ -123,7 +123,8 @@ def test_killed_loop_restarts_and_resumes_setpoints_and_overrides(device, tmp_pa
     assert vents == [0.0] * 10
 
 
-def test_sigterm_stops_cleanly_with_actuators_safe(device, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_or_sigint_stops_cleanly_with_actuators_safe(device, tmp_path, signum):
     dev, server = device
     db = tmp_path / "serra.db"
     proc = serra_run(server.address, db, "--start", plant_start(dev))
@@ -132,11 +133,33 @@ def test_sigterm_stops_cleanly_with_actuators_safe(device, tmp_path):
         assert proc.poll() is None, proc.stderr.read()
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
-    kinds = [e[1] for e in events(db)]
-    assert kinds[0] == "loop_started" and kinds[-1] == "loop_stopped"
+    log = events(db)
+    assert log[0][1] == "loop_started" and log[-1][1] == "loop_stopped"
+    assert log[-1][3]["left_safe"] is True
+    # records flushed: every tick the loop made is in the database
+    assert count(db, "SELECT COUNT(*) FROM ticks") == log[-1][3]["ticks"]
+    assert err.splitlines()[-1].endswith("actuators left in their safe state")
     act = dev.plant.actuators()
     assert act["co2_valve_pct"] == 0.0 and act["lamps_pct"] == 0.0
     assert act["pipe_sp_c"] == 40.0 and act["vent_lee_pct"] == 5.0
+
+
+def test_stop_with_the_bus_unreachable_says_the_actuators_were_not_left_safe(tmp_path, capsys):
+    from app.cli import main
+
+    db = tmp_path / "serra.db"
+    # nothing listens on port 1: every poll and the final fail-safe write fail
+    code = main(["run", "--port", "socket://127.0.0.1:1", "--db", str(db), "--tick", "0.01",
+                 "--max-ticks", "2"])  # fmt: skip
+    err = capsys.readouterr().err.splitlines()
+    assert code == 0
+    assert err[-1] == (
+        "serra run: stopped after 2 ticks; actuators unreachable "
+        "(the nodes' watchdogs must apply their safe state)"
+    )
+    assert "serra run: alarm raised: bus down: no node answered or a write failed" in err
+    stopped = [e for e in events(db) if e[1] == "loop_stopped"]
+    assert [e[3]["left_safe"] for e in stopped] == [False]
