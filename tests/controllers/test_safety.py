@@ -66,6 +66,37 @@ def test_stale_air_temperature_puts_its_actuators_in_fail_safe():
     assert r.commands["co2_valve_pct"] == 60.0
 
 
+#: The fail-safe values as docs/control_loop.md documents them, per actuator.
+DOCUMENTED_FAILSAFE = {
+    "pipe_sp_c": 40.0,
+    "pipe_grow_sp_c": 0.0,
+    "vent_lee_pct": 5.0,
+    "vent_wind_pct": 0.0,
+    "screen_energy_pct": 0.0,
+    "screen_blackout_pct": 0.0,
+    "lamps_pct": 0.0,
+    "co2_valve_pct": 0.0,
+    "fog_pct": 0.0,
+    "irrigation_pct": 0.0,
+}
+
+
+def test_every_actuator_has_its_documented_fail_safe_when_all_inputs_are_stale():
+    r = apply(good=dict.fromkeys(MEASUREMENTS, False))
+    assert r.commands == DOCUMENTED_FAILSAFE
+    assert set(r.failsafe) == set(ACTUATORS)
+
+
+@pytest.mark.parametrize("stale", sorted({m for ins in ACTUATOR_INPUTS.values() for m in ins}))
+def test_one_stale_input_fails_safe_exactly_the_actuators_that_need_it(stale):
+    r = apply(good={**ALL_GOOD, stale: False})
+    needing = {a for a, ins in ACTUATOR_INPUTS.items() if stale in ins}
+    assert needing and set(r.failsafe) == needing
+    for a in ACTUATORS:
+        expected = DOCUMENTED_FAILSAFE[a] if a in needing else CMD[a]
+        assert r.commands[a] == expected, a
+
+
 def test_stale_co2_sensor_stops_dosing_only():
     r = apply(good={**ALL_GOOD, "co2_ppm": False})
     assert r.failsafe == ("co2_valve_pct",)
@@ -129,6 +160,11 @@ def test_no_lamps_while_blackout_closed_for_darkness():
     # blackout closed *for the lamps* (light-emission rule): lamps may burn
     r2 = apply(cmd=cmd, sp={"lamps_pct": 100.0})
     assert r2.commands["lamps_pct"] == 100.0
+    # darkness means the screen commanded closed to at least 95 %
+    r3 = apply(cmd={**cmd, "screen_blackout_pct": 95.0}, sp={"lamps_pct": 0.0})
+    assert r3.commands["lamps_pct"] == 0.0
+    r4 = apply(cmd={**cmd, "screen_blackout_pct": 94.9}, sp={"lamps_pct": 0.0})
+    assert r4.commands["lamps_pct"] == 100.0 and r4.interlocks == ()
 
 
 def test_map_bounds_and_safe_values_are_taken_over():
