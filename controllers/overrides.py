@@ -118,7 +118,8 @@ class Overrides:
     def restore(self, saved: Iterable[Mapping[str, Any]], now_s: float) -> list[Override]:
         """Reinstate overrides from Recorder.restore() that are still running at `now_s`.
 
-        No event is emitted: the override_set event is already in the log.
+        No event is emitted for those: the override_set event is already in the log. One whose
+        time ran out while the loop was down gets its `override_ended` (reason "expired") now.
         """
         back = []
         for d in saved:
@@ -129,10 +130,14 @@ class Overrides:
                 )  # fmt: skip
             except (KeyError, TypeError, ValueError) as exc:
                 raise OverrideError(f"restored override {dict(d)!r} is incomplete: {exc}") from None
-            if ov.actuator in ACTUATORS and ov.until_s > now_s:
-                with self._lock:
-                    self._active[ov.actuator] = ov
-                back.append(ov)
+            if ov.actuator not in ACTUATORS:
+                continue
+            if ov.until_s <= now_s:
+                self._ended(ov, now_s, "expired")
+                continue
+            with self._lock:
+                self._active[ov.actuator] = ov
+            back.append(ov)
         return back
 
     def _ended(self, ov: Override, now_s: float, reason: str, who: str | None = None) -> None:

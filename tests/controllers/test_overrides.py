@@ -38,7 +38,8 @@ def test_replace_and_cancel():
 
 
 def test_restore_keeps_only_running_overrides():
-    o = Overrides()
+    events = []
+    o = Overrides(events.append)
     back = o.restore(
         [
             {"actuator": "vent_lee_pct", "value": 0.0, "until_s": 500.0, "who": "a", "why": "x"},
@@ -48,6 +49,11 @@ def test_restore_keeps_only_running_overrides():
     )
     assert [x.actuator for x in back] == ["vent_lee_pct"]
     assert o.values() == {"vent_lee_pct": 0.0}
+    # the one that ran out while the loop was down is ended in the log, the running one is not
+    assert [(e.kind, e.time_s, e.data["actuator"], e.data["reason"]) for e in events] == [
+        ("override_ended", 100.0, "lamps_pct", "expired")
+    ]
+    assert events[0].who == "a" and events[0].data["until_s"] == 50.0
 
 
 @pytest.mark.parametrize(
