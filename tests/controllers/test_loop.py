@@ -355,17 +355,27 @@ def test_actuator_not_following_raises_alarm(plant_factory):
 
 
 def test_recording_error_raises_alarm_and_loop_goes_on(plant_factory):
-    loop, _bus, rec, clock, _plant = build(plant_factory)
+    notified = []
+    loop, bus, rec, clock, _plant = build(
+        plant_factory, notify=lambda a: notified.append((a.key, a.state))
+    )
     loop.run(max_ticks=2)
     loop.stop_event.clear()
     rec.fail = True
-    clock.advance(1.0)
-    loop.tick()
+    writes = len(bus.writes)
+    for _ in range(3):
+        clock.advance(1.0)
+        loop.tick()
     assert loop.alarms.is_active("recording_error")
+    assert len(bus.writes) == writes + 3  # control went on while nothing could be recorded
+    # the grower hears of it although the alarm event itself could not be recorded
+    assert notified == [("recording_error", "raised")]
     rec.fail = False
     clock.advance(1.0)
     loop.tick()
     assert not loop.alarms.is_active("recording_error")
+    assert notified[-1] == ("recording_error", "cleared")
+    assert rec.kinds("alarm_cleared")[-1].data["alarm"] == "recording_error"
     assert len(rec.ticks) == 3
 
 
