@@ -24,6 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where = dev.add_mutually_exclusive_group(required=True)
     where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal")
     where.add_argument("--listen", metavar="URL", help="serve on socket://HOST:PORT (0 = any)")
+    dev.add_argument(
+        "--link",
+        metavar="PATH",
+        help="with --pty: a symlink at PATH to the pty, printed instead of the pty path; a "
+        "restarted device takes the link over, so a master reopening PATH finds it",
+    )
     dev.add_argument("--nodes", metavar="TOML", help="nodes file (default: virtual greenhouse)")
     dev.add_argument("--speed", type=float, default=1.0, help="plant seconds per wall second")
     dev.add_argument("--start", metavar="DATE", help="plant start date in the weather (local)")
@@ -106,6 +112,8 @@ def run_device(args: argparse.Namespace) -> int:
         raise _cli_error(f"--speed {args.speed}: must be a positive number")
     if not (math.isfinite(args.watchdog_s) and args.watchdog_s >= 0):
         raise _cli_error(f"--watchdog-s {args.watchdog_s}: must be >= 0 (0 = off)")
+    if args.link and not args.pty:
+        raise _cli_error("--link PATH only applies to --pty (a socket:// URL is already stable)")
     faults = _faults(args)
     try:
         nodes = load_nodes(args.nodes)
@@ -124,7 +132,7 @@ def run_device(args: argparse.Namespace) -> int:
         device = VirtualDevice(
             plant, nodes, speed=args.speed, watchdog_s=args.watchdog_s, faults=faults
         )
-        server = serve(device, "pty" if args.pty else args.listen)
+        server = serve(device, "pty" if args.pty else args.listen, args.link)
     except (DeviceError, ValueError, OSError) as exc:
         raise _cli_error(str(exc)) from None
 

@@ -75,28 +75,52 @@ class DeviceServer:
 
 
 class PtyServer(DeviceServer):
-    """The device on a pseudo-terminal (POSIX): `address` is the slave side's path."""
+    """The device on a pseudo-terminal (POSIX): `address` is the slave side's path.
 
-    def __init__(self, device: VirtualDevice) -> None:
+    Every pty gets a new path, so a master reopening the path of a device that died never finds
+    its successor. With `link`, a symlink at that path points to the pty (replacing a symlink
+    left by an earlier device) and is the `address`: a master that opened the link finds the
+    next device there when it reopens.
+    """
+
+    def __init__(self, device: VirtualDevice, link: str | None = None) -> None:
         super().__init__(device)
         import tty  # POSIX only; imported here so the module loads on Windows
 
+        if link is not None and os.path.lexists(link) and not os.path.islink(link):
+            raise ValueError(f"link path {link!r} exists and is not a symlink; choose another")
         self._master_fd, self._slave_fd = os.openpty()
         # Raw mode before any master opens the path: no echo, no newline translation.
         tty.setraw(self._slave_fd)
         self._path = os.ttyname(self._slave_fd)
+        self._link = link
+        if link is not None:
+            tmp = f"{link}.{os.getpid()}.tmp"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            os.symlink(self._path, tmp)
+            os.replace(tmp, link)  # atomic: a master never sees the link missing
 
     @property
     def address(self) -> str:
-        """The pseudo-terminal path, e.g. /dev/pts/3."""
+        """The link if one was asked for, else the pseudo-terminal path, e.g. /dev/pts/3."""
+        return self._link or self._path
+
+    @property
+    def pty_path(self) -> str:
+        """The pseudo-terminal path itself."""
         return self._path
 
     def close(self) -> None:
-        """Close both ends of the pseudo-terminal."""
+        """Close both ends of the pseudo-terminal and remove the link if it is still ours."""
         for fd in (self._master_fd, self._slave_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._master_fd = self._slave_fd = -1
+        if self._link is not None:
+            with contextlib.suppress(OSError):
+                if os.readlink(self._link) == self._path:
+                    os.unlink(self._link)
 
     def _send(self, data: bytes) -> None:
         view = memoryview(data)
@@ -205,8 +229,9 @@ class TcpServer(DeviceServer):
             self._receive(data, self._send)
 
 
-def serve(device: VirtualDevice, where: str) -> DeviceServer:
-    """Build the server for `where`: "pty" or a socket://HOST:PORT URL (not started)."""
+def serve(device: VirtualDevice, where: str, link: str | None = None) -> DeviceServer:
+    """Build the server for `where`: "pty" (with an optional stable `link`) or a
+    socket://HOST:PORT URL (not started)."""
     if where == "pty":
-        return PtyServer(device)
+        return PtyServer(device, link)
     return TcpServer(device, where)

@@ -253,3 +253,36 @@ def test_implausible_value_stays_bad_through_failed_reads(serve, poller_for):
     r = poller.poll_once()["co2_ppm"]
     assert (r.value, r.quality) == (6000.0, Quality.BAD)
     assert "co2_ppm" not in poller.values() and poller.values()["tair_c"] == 21.5
+
+
+@pytest.mark.skipif("pty" not in TRANSPORTS, reason="pseudo-terminals are POSIX only")
+def test_restarted_device_on_a_new_pty_is_found_again_through_its_link(tmp_path, poller_for):
+    import os
+
+    from sim.device_server import PtyServer
+    from sim.virtual_device import VirtualDevice
+    from tests.drivers.plant_stand_in import StandInPlant
+
+    link = str(tmp_path / "serra-bus")
+    os.symlink("/dev/pts/does-not-exist", link)  # left behind by a device killed with -9
+    first = PtyServer(VirtualDevice(StandInPlant(), watchdog_s=0.0), link=link).start()
+    assert first.address == link and os.readlink(link) == first.pty_path
+    clock = FakeClock()
+    poller = poller_for(link, clock=clock)
+    assert poller.poll_once()["tair_c"].quality is Quality.GOOD
+    first.stop()  # the device dies and takes its link with it
+    assert not os.path.lexists(link)
+    poller.poll_once()
+    assert not poller.is_open
+
+    second = PtyServer(VirtualDevice(StandInPlant(), watchdog_s=0.0), link=link).start()
+    try:
+        clock.advance(1.0)  # past the reopen backoff
+        readings = poller.poll_once()
+        assert poller.opens == 2 and readings["tair_c"].quality is Quality.GOOD
+        assert second.device.requests == 4 and first.device.requests == 4
+    finally:
+        poller.close()
+        second.stop()
+    with pytest.raises(ValueError, match="exists and is not a symlink"):
+        PtyServer(VirtualDevice(StandInPlant()), link=str(tmp_path))

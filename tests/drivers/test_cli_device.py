@@ -86,6 +86,7 @@ def test_device_on_pty_prints_its_path_and_serves_the_real_plant():
         (["device", "--pty", "--disconnect", "5"], "--disconnect '5': expected START:END"),
         (["device", "--listen", "tcp://x:1"], "must look like socket://HOST:PORT"),
         (["device", "--pty", "--speed", "0"], "--speed 0.0: must be a positive number"),
+        (["device", "--listen", "socket://127.0.0.1:0", "--link", "x"], "only applies to --pty"),
         (["poll", "--nodes", "/nonexistent/n.toml", "--once"], "cannot read nodes file"),
         (["poll", "--once"], "no port given"),
         (["poll", "--port", "socket://127.0.0.1:1", "--once"], "cannot open socket://127.0.0.1:1"),
