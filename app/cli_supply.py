@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, time
 
 from app.cli import CliError
 
@@ -21,6 +22,22 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_date(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--date", metavar="YYYY-MM-DD", help=help_text)
+
+
+def _clock(args: argparse.Namespace) -> Callable[[], datetime] | None:
+    """A clock stopped at the end of `--date` (local time), or None for the real one."""
+    if not getattr(args, "date", None):
+        return None
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        raise CliError(f"--date {args.date!r} is not a date; use YYYY-MM-DD") from None
+    end = datetime.combine(day, time.max).astimezone()
+    return lambda: end
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `serra supply ...` to the command line."""
     supply = subparsers.add_parser("supply", help="feed and input stock, expiry, reorders")
@@ -28,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     alerts = sub.add_parser("alerts", help="lots in stock whose alert date is reached")
     _add_db(alerts)
-    alerts.add_argument("--date", metavar="YYYY-MM-DD", help="as seen on this day (default today)")
+    _add_date(alerts, "as seen on this day (default today)")
     alerts.add_argument("--buckets", action="store_true", help="also on-hand per expiry bucket")
     alerts.add_argument("--json", action="store_true", help="JSON instead of a table")
     alerts.set_defaults(handler=_alerts)
@@ -49,6 +66,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--use", action="append", default=[], metavar="CODE=V1,V2,...",
         help="the greenhouse's measured daily use of a product (one value or a series of days)",
     )  # fmt: skip
+    _add_date(
+        reorder,
+        "as seen at the end of this day: the demand history ends there and lots past their "
+        "removal date then do not count (default today; stock and orders as they are now)",
+    )
     reorder.add_argument("--history-days", type=int, default=90, metavar="N")
     reorder.add_argument(
         "--review-days", type=float, default=14.0, metavar="N",
@@ -69,6 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp.add_argument("kind", choices=_EXPORT_KINDS)
     _add_db(exp)
     exp.add_argument("--out", metavar="CSV", help="file to write (default: stdout)")
+    _add_date(exp, "for the alerts export: as seen on this day (default today)")
     exp.set_defaults(handler=_export)
 
 
@@ -82,8 +105,9 @@ def _service(args: argparse.Namespace) -> Iterator[object]:
         from app.paths import default_db_path
 
         args.db = str(default_db_path())
+    clock = _clock(args)
     try:
-        service = SupplyService(args.db)
+        service = SupplyService(args.db, clock=clock)
     except (SupplyError, StoreError) as exc:
         raise CliError(str(exc)) from None
     try:
@@ -95,15 +119,9 @@ def _service(args: argparse.Namespace) -> Iterator[object]:
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    day = None
-    if args.date:
-        try:
-            day = date.fromisoformat(args.date)
-        except ValueError:
-            raise CliError(f"--date {args.date!r} is not a date; use YYYY-MM-DD") from None
     with _service(args) as service:
-        alerts = service.alerts(day)
-        buckets = service.expiry_buckets(today=day) if args.buckets else None
+        alerts = service.alerts()
+        buckets = service.expiry_buckets() if args.buckets else None
     if args.json:
         out: dict[str, object] = {
             "alerts": [
@@ -149,42 +167,48 @@ def _pairs(values: list[str], option: str) -> Iterator[tuple[str, str]]:
         yield code.strip(), rest.strip()
 
 
-def _demand(args: argparse.Namespace) -> dict[str, float]:
+def _per_day(option: str, value: str) -> float:
+    """Daily demand from one `--demand`, `--use` or `--herd` value (ValueError on bad numbers)."""
     from supply import reorder
+
+    if option == "--demand":
+        return reorder.demand_from_use(float(value))
+    if option == "--use":
+        return reorder.demand_from_use([float(v) for v in value.split(",")])
+    parts = value.split(":")
+    if len(parts) not in (2, 3):
+        raise ValueError
+    weight = float(parts[2]) if len(parts) == 3 else None
+    return reorder.demand_from_livestock([reorder.Herd(parts[0], int(parts[1]), weight)])
+
+
+_FORMS = {
+    "--demand": "a number per day",
+    "--use": "numbers separated by commas",
+    "--herd": "KIND:HEAD[:BODY_KG] with whole heads",
+}
+
+
+def _demand(args: argparse.Namespace) -> dict[str, float]:
     from supply.errors import SupplyError
 
     demand: dict[str, float] = {}
-    try:
-        for code, value in _pairs(args.demand, "--demand"):
+    for option, values in (("--demand", args.demand), ("--use", args.use), ("--herd", args.herd)):
+        for code, value in _pairs(values, option):
             try:
-                demand[code] = demand.get(code, 0.0) + reorder.demand_from_use(float(value))
+                demand[code] = demand.get(code, 0.0) + _per_day(option, value)
             except ValueError:
-                raise CliError(f"--demand {code}={value}: not a number") from None
-        for code, value in _pairs(args.use, "--use"):
-            try:
-                series = [float(v) for v in value.split(",")]
-            except ValueError:
-                raise CliError(f"--use {code}={value}: give numbers separated by commas") from None
-            demand[code] = demand.get(code, 0.0) + reorder.demand_from_use(series)
-        for code, value in _pairs(args.herd, "--herd"):
-            parts = value.split(":")
-            if len(parts) not in (2, 3):
-                raise CliError(f"--herd {code}={value}: write CODE=KIND:HEAD[:BODY_KG]")
-            try:
-                head = int(parts[1])
-                weight = float(parts[2]) if len(parts) == 3 else None
-            except ValueError:
-                raise CliError(f"--herd {code}={value}: head and body weight are numbers") from None
-            herd = reorder.Herd(parts[0], head, weight)
-            demand[code] = demand.get(code, 0.0) + reorder.demand_from_livestock([herd])
-    except SupplyError as exc:
-        raise CliError(str(exc)) from None
+                raise CliError(f"{option} {code}={value}: give {_FORMS[option]}") from None
+            except SupplyError as exc:
+                raise CliError(f"{option} {code}={value}: {exc}") from None
     return demand
 
 
 def _reorder(args: argparse.Namespace) -> int:
     if args.history_days <= 0:
         raise CliError(f"--history-days must be > 0, got {args.history_days}")
+    if not (math.isfinite(args.review_days) and args.review_days >= 0):
+        raise CliError(f"--review-days must be a number >= 0, got {args.review_days}")
     demand = _demand(args)
     with _service(args) as service:
         suggestions = service.reorder(
@@ -224,6 +248,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.date and args.kind != "alerts":
+        raise CliError(
+            f"--date applies to the alerts export only; {args.kind} are exported as they are now"
+        )
     with _service(args) as service:
         if args.out:
             try:

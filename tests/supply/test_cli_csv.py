@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from datetime import date
 
 import pytest
@@ -165,3 +166,67 @@ def test_non_finite_product_numbers_are_refused_with_the_row(tmp_path, column):
     with pytest.raises(InputError, match=f"p.csv row 2: product X: {column} must be a finite"):
         svc.import_csv("products", _write(tmp_path / "p.csv", text), "luca")
     assert svc.products() == []
+
+
+@pytest.fixture
+def utc_local_time(monkeypatch):
+    """The command's --date means a local day: pin the local zone so day ends are known."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_reorder_and_alerts_export_as_seen_on_a_date(db, capsys, utc_local_time):
+    from datetime import UTC, datetime
+
+    from tests.supply.conftest import Clock
+
+    clock = Clock(datetime(2026, 3, 1, 8, tzinfo=UTC))
+    with SupplyService(db, clock=clock) as svc:
+        old = svc.receive("PIG-GROW", "L1", 1000, "A-01", "luca", production=date(2026, 1, 1))
+        svc.receive("PIG-GROW", "L2", 100, "A-01", "luca", production=date(2026, 3, 1))
+        for day in range(11, 21):  # 30 kg a day from 11 to 20 March
+            clock.now = datetime(2026, 3, day, 8, tzinfo=UTC)
+            svc.issue(old, "A-01", 30, "luca")
+    capsys.readouterr()
+
+    def pig(day: str) -> dict:
+        argv = ["supply", "reorder", "--db", db, "--json", "--all", "--history-days", "10"]
+        assert main([*argv, "--date", day]) == 0
+        return {x["product"]: x for x in json.loads(capsys.readouterr().out)}["PIG-GROW"]
+
+    # 20 March: 300 kg in the last 10 days; L1 (removal 25 March) and L2 both usable.
+    s = pig("2026-03-20")
+    assert (s["daily_demand"], s["position"], s["reorder_point"], s["qty"]) == (30, 800, 350, 0)
+    # 25 March: 5 of those days in the window; L1 is past its removal date, 100 kg left.
+    # Reorder point 15 x 5 + 200 = 275, up to 275 + 14 x 15 = 485: 385 -> 400 kg (16 bags).
+    s = pig("2026-03-25")
+    assert (s["daily_demand"], s["position"], s["reorder_point"], s["qty"]) == (15, 100, 275, 400)
+
+    def alert_lots(day: str) -> list[str]:
+        assert main(["supply", "export", "alerts", "--db", db, "--date", day]) == 0
+        return [r["lot_no"] for r in csv.DictReader(capsys.readouterr().out.splitlines())]
+
+    assert alert_lots("2026-03-01") == []
+    assert alert_lots("2026-03-02") == ["L1"]  # alert date: 1 April - 30 days
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["reorder", "--date", "2026-13-01"], "--date '2026-13-01' is not a date"),
+        (["reorder", "--review-days", "-1"], "--review-days must be a number >= 0"),
+        (["reorder", "--review-days", "nan"], "--review-days must be a number >= 0"),
+        (["reorder", "--demand", "CO2=-3"], "--demand CO2=-3: daily use must be finite"),
+        (["reorder", "--herd", "PIG-GROW=finishing_pig"], "give KIND:HEAD[:BODY_KG]"),
+        (["reorder", "--herd", "PIG-GROW=finishing_pig:-3"], "head count of finishing_pig"),
+        (["export", "stock", "--date", "2026-03-01"], "--date applies to the alerts export only"),
+        (["export", "stock", "--out", "/nonexistent/s.csv"], "cannot write"),
+    ],
+)
+def test_more_bad_command_lines_exit_2_with_one_line(db, capsys, argv, message):
+    assert main(["supply", *argv, "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
