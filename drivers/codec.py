@@ -15,14 +15,7 @@ TYPE_WIDTHS: dict[str, int] = {"int16": 1, "uint16": 1, "float32": 2}
 WORD_ORDERS: tuple[str, ...] = ("big", "little")
 
 _INT_RANGES = {"int16": (-32768, 32767), "uint16": (0, 65535)}
-
-
-def raw_range(kind: str) -> tuple[float, float]:
-    """Return the smallest and largest raw number a register type can hold."""
-    if kind == "float32":
-        return (-3.4e38, 3.4e38)
-    lo, hi = _INT_RANGES[kind]
-    return (float(lo), float(hi))
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def encode(
@@ -38,6 +31,10 @@ def encode(
         raise ValueError(f"cannot encode non-finite value {value!r}")
     raw = (value - offset) / scale
     if kind == "float32":
+        if not abs(raw) <= FLOAT32_MAX:
+            if not saturate:
+                raise ValueError(f"value {value} needs raw {raw:g}, outside the float32 range")
+            raw = math.copysign(FLOAT32_MAX, raw)
         hi_word, lo_word = struct.unpack(">HH", struct.pack(">f", raw))
         return [hi_word, lo_word] if word_order == "big" else [lo_word, hi_word]
     lo, hi = _INT_RANGES[kind]

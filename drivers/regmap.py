@@ -242,8 +242,11 @@ def _parse_entry(name: str, spec: Any, where: str, default_order: str, fail) -> 
     if writable:
         lo = bounds["lo"] if bounds["lo"] is not None else sig.lo
         hi = bounds["hi"] if bounds["hi"] is not None else sig.hi
-        if not sig.lo <= lo <= hi <= sig.hi:
-            raise fail(f"{where}.lo", f"bounds {lo}..{hi} must lie within {sig.lo}..{sig.hi}")
+        for key, value in (("lo", lo), ("hi", hi)):
+            if not sig.lo <= value <= sig.hi:
+                raise fail(f"{where}.{key}", f"{value} outside {name}'s range {sig.lo}..{sig.hi}")
+        if lo > hi:
+            raise fail(f"{where}.lo", f"lo {lo} is above hi {hi}")
         safe = bounds["safe"]
         if safe is not None and not lo <= safe <= hi:
             raise fail(f"{where}.safe", f"safe value {safe} must lie within bounds {lo}..{hi}")

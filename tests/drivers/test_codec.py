@@ -33,3 +33,10 @@ def test_out_of_range_raises_or_saturates():
         encode(400.0, "int16", scale=0.01)
     assert encode(400.0, "int16", scale=0.01, saturate=True) == [32767]
     assert encode(-5.0, "uint16", saturate=True) == [0]
+
+
+def test_float32_out_of_range_raises_or_saturates():
+    with pytest.raises(ValueError, match="outside the float32 range"):
+        encode(100.0, "float32", scale=1e-40)
+    regs = encode(-100.0, "float32", scale=1e-40, saturate=True)
+    assert decode(regs, "float32") == pytest.approx(-3.4028234663852886e38)

@@ -100,13 +100,23 @@ def _write(tmp_path: Path, text: str, name: str = "m.toml") -> Path:
         ),
         (
             reg("vent_lee_pct", "holding", kind="uint16", extra="writable = true\nhi = 150\n"),
-            "registers.vent_lee_pct.lo",
-            "within 0.0..100.0",
+            "registers.vent_lee_pct.hi",
+            "150.0 outside vent_lee_pct's range 0.0..100.0",
         ),
         (
             reg("vent_lee_pct", "holding", extra="scale = 0.001\nwritable = true\n"),
             "registers.vent_lee_pct.hi",
             "does not fit int16",
+        ),
+        (
+            reg("pipe_sp_c", "holding", kind="float32", extra="scale = 1e-40\nwritable = true\n"),
+            "registers.pipe_sp_c.hi",
+            "does not fit float32",
+        ),
+        (
+            reg("vent_lee_pct", "holding", extra="writable = true\nlo = 50\nhi = 10\n"),
+            "registers.vent_lee_pct.lo",
+            "lo 50.0 is above hi 10.0",
         ),
         (
             '[registers.tair_c]\ntable = "input"\naddress = 0\ntype = "int16"\nscael = 0.1\n',
