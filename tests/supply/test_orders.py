@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from supply.errors import NotFoundError, StockError, TransitionError
+from supply.errors import LotBlockedError, NotFoundError, StockError, TransitionError
 from supply.model import Receipt
 from supply.service import SupplyService
 
@@ -251,3 +251,21 @@ def test_a_lot_past_its_removal_date_at_picking_is_swapped_for_a_later_one(svc, 
     assert svc.conn.execute("SELECT SUM(allocated) FROM supply_stock").fetchone()[0] == 100
     svc.load(order, "gino")  # no expired lot is issued, so no override is needed
     assert svc.on_hand("PIG-GROW") == 1100
+
+
+def test_loading_a_lot_that_expired_during_picking_needs_a_recorded_override(svc, clock):
+    old, _, _ = _stock(svc)  # L-OLD expires 1 April
+    order = svc.create_order("customer", "Farm Rossi", [("PIG-GROW", 100)], "luca")
+    svc.confirm(order, "luca")
+    clock.now = clock.now.replace(month=3, day=24)  # before L-OLD's removal date (25 March)
+    assert [p.lot_no for p in svc.start_picking(order, "gino")] == ["L-OLD"]
+    clock.now = clock.now.replace(month=4, day=1)  # the truck was late: L-OLD has expired
+    with pytest.raises(LotBlockedError, match="expired on 2026-04-01"):
+        svc.load(order, "gino")
+    assert svc.order(order).state == "picking" and svc.on_hand(lot_id=old) == 300
+    svc.load(order, "gino", manager="marta", override_reason="loaded on the 31st, booked late")
+    (issue,) = [m for m in svc.moves(old) if m.kind == "issue"]
+    assert (issue.qty, issue.order_id) == (-100, order)
+    assert [(o[1], o[2], o[3]) for o in svc.overrides(old)] == [
+        (issue.id, "marta", "loaded on the 31st, booked late")
+    ]
