@@ -255,8 +255,8 @@ class VirtualDevice:
         for name, e in touched.items():
             regs = [image[e.address + i] for i in range(e.width)]
             value = decode(regs, e.kind, e.scale, e.offset, e.word_order)
-            assert e.lo is not None and e.hi is not None
-            if not e.lo <= value <= e.hi:
+            lo, hi = _register_bounds(e)
+            if not lo <= value <= hi:
                 raise _RefusedError(ILLEGAL_VALUE)
             commands[name] = value
         self.plant.apply(commands)
@@ -282,6 +282,23 @@ class _RefusedError(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
+
+
+def _register_bounds(e: Entry) -> tuple[float, float]:
+    """A command's bounds as its register holds them: float32 99.9 is 99.90000153, and a master
+    writing exactly its upper bound must not be refused."""
+    assert e.lo is not None and e.hi is not None
+    lo, hi = (
+        decode(
+            encode(b, e.kind, e.scale, e.offset, e.word_order),
+            e.kind,
+            e.scale,
+            e.offset,
+            e.word_order,
+        )
+        for b in (e.lo, e.hi)
+    )
+    return lo, hi
 
 
 def _corrupt(frame: bytes, plan: FaultPlan) -> bytes:

@@ -286,3 +286,18 @@ def test_restarted_device_on_a_new_pty_is_found_again_through_its_link(tmp_path,
         second.stop()
     with pytest.raises(ValueError, match="exists and is not a symlink"):
         PtyServer(VirtualDevice(StandInPlant()), link=str(tmp_path))
+
+
+def test_float32_command_at_its_bound_is_accepted_by_the_device(tmp_path, serve, poller_for):
+    (tmp_path / "m.toml").write_text(
+        '[node]\nword_order = "little"\n'
+        '[registers.vent_lee_pct]\ntable = "holding"\naddress = 0\ntype = "float32"\n'
+        "writable = true\nlo = 0.1\nhi = 99.9\nsafe = 0.1\n"
+    )
+    cfg = parse_nodes({"nodes": {"vents": {"slave": 5, "map": "m.toml"}}}, tmp_path / "n.toml")
+    device, server = serve("socket", nodes=cfg)
+    poller = poller_for(server.address, cfg)
+    poller.write_many({"vent_lee_pct": 99.9})  # float32 99.9 is 99.90000153, above 99.9
+    poller.write("vent_lee_pct", 0.1)
+    assert device.writes == 2 and poller.health()["vents"].exceptions == 0
+    assert poller.poll_once()["vent_lee_pct"].value == pytest.approx(0.1, rel=1e-7)
