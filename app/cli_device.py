@@ -195,9 +195,10 @@ def _print_cycle(poller, as_json: bool) -> None:
         }
         print(json.dumps(doc), flush=True)
         return
+    print(f"{'signal':24} {'value':>12} {'unit':10} {'quality':7} {'age':>8}  node")
     for key, r in readings.items():
         value = "-" if r.value is None else f"{r.value:.6g}"
         age = r.age(now)
         age_text = "-" if age is None else f"{age:.1f}s"
-        print(f"{key:24} {value:>12} {r.unit:10} {r.quality.value:6} {age_text:>8}  {r.node}")
+        print(f"{key:24} {value:>12} {r.unit:10} {r.quality.value:7} {age_text:>8}  {r.node}")
     print(flush=True)

@@ -96,3 +96,19 @@ def test_bad_input_exits_2_with_one_line(argv, words, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and words in err
+
+
+def test_poll_table_gives_value_unit_quality_and_age_of_every_signal(serve, poller_for, capsys):
+    from app.cli_device import _print_cycle
+
+    _, server = serve("socket")
+    poller = poller_for(server.address)
+    poller.poll_once()
+    _print_cycle(poller, as_json=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["signal", "value", "unit", "quality", "age", "node"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:] if line}
+    assert len(rows) == 22
+    assert rows["tout_c"][:3] == ["-3.25", "C", "good"] and rows["tout_c"][4] == "weather"
+    assert rows["co2_ppm"][:3] == ["812", "ppm", "good"]
+    assert all(float(r[3].rstrip("s")) < 5.0 for r in rows.values())
