@@ -98,6 +98,12 @@ class BusPoller:
                 taken.add(entry.signal)
                 self._states.append(_SignalState(key, node, entry))
         self._by_key = {s.key: s for s in self._states}
+        # One read request per block, with the signals it carries, fixed for the poller's life.
+        self._plan = [
+            (node, block, [s for s in self._states if s.node is node and s.entry in block.entries])
+            for node in config.nodes
+            for block in node.regmap.blocks()
+        ]
         self._callbacks: list[ReadingsCallback] = []
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -157,28 +163,24 @@ class BusPoller:
         """Read every node once (with retries); return all readings. Never raises BusError."""
         with self._lock:
             self.cycles += 1
-            for node in self.config.nodes:
-                for block in node.regmap.blocks():
-                    states = [
-                        s for s in self._states if s.node is node and s.entry in block.entries
-                    ]
-                    if not self._ensure_open():
-                        self._fail(states)
-                        continue
-                    function = READ_FUNCTION[block.table]
-                    try:
-                        regs = self._attempt(
-                            node,
-                            lambda m, n=node, b=block, f=function: m.read_registers(
-                                n.slave, f, b.address, b.count
-                            ),
-                        )
-                    except SlaveExceptionError:
-                        self._fail(states, refused=True)
-                    except BusError:
-                        self._fail(states)
-                    else:
-                        self._store(states, block.address, regs)
+            for node, block, states in self._plan:
+                if not self._ensure_open():
+                    self._fail(states)
+                    continue
+                function = READ_FUNCTION[block.table]
+                try:
+                    regs = self._attempt(
+                        node,
+                        lambda m, n=node, b=block, f=function: m.read_registers(
+                            n.slave, f, b.address, b.count
+                        ),
+                    )
+                except SlaveExceptionError:
+                    self._fail(states, refused=True)
+                except BusError:
+                    self._fail(states)
+                else:
+                    self._store(states, block.address, regs)
             readings = self.readings()
             callbacks = list(self._callbacks)
         for callback in callbacks:
