@@ -84,7 +84,6 @@ class AlarmManager:
         self._lock = threading.Lock()
         self._active: dict[str, Alarm] = {}
         self._pending: dict[str, float] = {}
-        self.history: list[Alarm] = []
         self.notify_errors = 0
         self._last_meas: dict[str, tuple[float, float]] = {}
         self._follow_misses: dict[str, int] = {}
@@ -107,7 +106,6 @@ class AlarmManager:
                 alarm = Alarm(key, message or key, now_s, data=dict(data or {}))
                 with self._lock:
                     self._active[key] = alarm
-                    self.history.append(alarm)
                 self._record(alarm, "alarm_raised", now_s, alarm.message)
         else:
             self._pending.pop(key, None)
