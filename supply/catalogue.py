@@ -75,8 +75,7 @@ class CatalogueMixin(ServiceBase):
         conn.execute(
             f"INSERT INTO supply_products ({_PRODUCT_COLUMNS}) "
             f"VALUES ({', '.join('?' * len(values))}) ON CONFLICT(code) DO UPDATE SET "
-            + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _PRODUCT_COLUMNS.split(","))
-            + "",
+            + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _PRODUCT_COLUMNS.split(",")),
             values,
         )
 

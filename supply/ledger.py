@@ -456,12 +456,7 @@ class LedgerMixin(ServiceBase):
     def stock(self, product: str | None = None) -> list[StockLine]:
         """On-hand per lot and bay, earliest expiry first."""
         where, args = (
-            ("WHERE s.product_id = ?", (self._product_id(product),))
-            if product
-            else (
-                "",
-                (),
-            )
+            ("WHERE s.product_id = ?", (self._product_id(product),)) if product else ("", ())
         )
         rows = self.conn.execute(
             "SELECT p.code, l.id, l.lot_no, b.code, s.qty, s.allocated, l.expiry_date, l.status "

@@ -54,12 +54,7 @@ class ReportsMixin(OrdersMixin):
         """On-hand quantity per expiry bucket (expired, <=30, <=60, <=90, <=180, <=365 days...)."""
         day = today or self.today()
         where, args = (
-            ("WHERE s.product_id = ?", [self._product_id(product)])
-            if product
-            else (
-                "",
-                [],
-            )
+            ("WHERE s.product_id = ?", [self._product_id(product)]) if product else ("", [])
         )
         out = dict.fromkeys(BUCKET_NAMES, 0.0)
         rows = self.conn.execute(
