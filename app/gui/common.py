@@ -16,6 +16,8 @@ SITE_TZ = ZoneInfo("Europe/Amsterdam")
 
 _UNITS = (
     ("_umol_m2_s", "µmol/m²/s"),
+    ("_mol_m2", "mol/m²"),
+    ("_j_cm2", "J/cm²"),
     ("_w_m2", "W/m²"),
     ("_g_m3", "g/m³"),
     ("_m_s", "m/s"),
@@ -25,6 +27,7 @@ _UNITS = (
     ("_min", "min"),
     ("_kg_m2", "kg/m²"),
     ("_c", "°C"),
+    ("_ms", "ms"),
     ("_s", "s"),
 )
 #: Colours that read on light and dark backgrounds alike.

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.common import ErrorLine, fmt_time, fmt_value, unit_of
+from app.gui.labels import channel_label, channel_tooltip
 from app.gui.workers import run_in_worker
 
 
@@ -36,7 +37,7 @@ class ActuatorsView(QWidget):
 
     def __init__(self, window, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from drivers.signals import ACTUATORS, SIGNALS
+        from drivers.signals import ACTUATORS
 
         self.window_ = window
         self.actuators = ACTUATORS
@@ -52,8 +53,8 @@ class ActuatorsView(QWidget):
         )
         self.table.setToolTip("what the loop commands and where each actuator really is")
         for i, name in enumerate(ACTUATORS):
-            item = QTableWidgetItem(f"{name}  [{unit_of(name)}]")
-            item.setToolTip(SIGNALS[name].description)
+            item = QTableWidgetItem(channel_label(name))
+            item.setToolTip(channel_tooltip(name))
             self.table.setItem(i, 0, item)
             for j in range(1, 5):
                 self.table.setItem(i, j, QTableWidgetItem("–"))
@@ -65,8 +66,9 @@ class ActuatorsView(QWidget):
         box = QGroupBox("Manual override")
         form = QFormLayout(box)
         self.ov_actuator = QComboBox()
-        for name in ACTUATORS:
-            self.ov_actuator.addItem(f"{name} [{unit_of(name)}]", name)
+        for i, name in enumerate(ACTUATORS):
+            self.ov_actuator.addItem(channel_label(name), name)
+            self.ov_actuator.setItemData(i, channel_tooltip(name), Qt.ItemDataRole.ToolTipRole)
         self.ov_actuator.setToolTip("the actuator to force")
         self.ov_actuator.currentIndexChanged.connect(self._actuator_changed)
         self.ov_value = QDoubleSpinBox()

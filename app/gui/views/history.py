@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.common import SITE_TZ, ErrorLine, SiteDateAxis, colour, style_plot, unit_of
+from app.gui.common import SITE_TZ, ErrorLine, SiteDateAxis, colour, style_plot
+from app.gui.labels import channel_label, channel_sort_key, channel_tooltip
 from app.gui.workers import run_in_worker
 
 _SITE_QTZ = QTimeZone(SITE_TZ.key.encode())
@@ -79,7 +80,9 @@ class HistoryView(QWidget):
         lv = QVBoxLayout(left)
         lv.addWidget(QLabel("&Channels"))
         self.channels = QListWidget()
-        self.channels.setToolTip("tick the channels to plot; units are in the names")
+        self.channels.setToolTip(
+            "tick the channels to plot; hover one for its name in the database and CSV"
+        )
         lv.itemAt(0).widget().setBuddy(self.channels)
         lv.addWidget(self.channels)
         refresh = QPushButton("&Reload channels")
@@ -173,8 +176,9 @@ class HistoryView(QWidget):
         wanted = set(self.selected()) or set(getattr(self, "_wanted", DEFAULT_CHANNELS))
         self.channels.blockSignals(True)
         self.channels.clear()
-        for name in names:
-            item = QListWidgetItem(f"{name}" + (f"  [{unit_of(name)}]" if unit_of(name) else ""))
+        for name in sorted(names, key=channel_sort_key):
+            item = QListWidgetItem(channel_label(name))
+            item.setToolTip(channel_tooltip(name))
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if name in wanted else Qt.CheckState.Unchecked)
@@ -286,10 +290,7 @@ class HistoryView(QWidget):
                 faint.setAlpha(110)
                 for edge in (b.min, b.max):
                     item.plot(t, edge, pen=pg.mkPen(faint, width=1))
-            unit = unit_of(name)
-            item.plot(
-                t, b.mean, pen=pg.mkPen(c, width=1), name=f"{name} [{unit}]" if unit else name
-            )
+            item.plot(t, b.mean, pen=pg.mkPen(c, width=1), name=channel_label(name))
         item.setXRange(*vr[0], padding=0)
         self._applying = False
         level = next(iter(buckets.values())).level if buckets else "-"

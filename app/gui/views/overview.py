@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.gui.common import SiteDateAxis, Tile, colour, fmt_time, fmt_value, style_plot
+from app.gui.labels import channel_tooltip, channel_words
 
 TREND_S = 24 * 3600.0
 INSIDE = (
@@ -40,6 +41,15 @@ TRENDS = (
     ("Humidity (%) and CO₂ (ppm/10)", ("rh_pct", "co2_ppm/10")),
     ("Vents and screens (%)", ("vent_lee_pct", "screen_energy_pct", "lamps_pct")),
 )
+
+
+def trend_label(name: str) -> str:
+    """Legend words of a trend curve ("sp:heat_c" is a setpoint, "co2_ppm/10" is scaled)."""
+    if name.startswith("sp:"):
+        return channel_words("sp_" + name[3:])
+    if name.endswith("/10"):
+        return channel_words(name[:-3]) + " ÷ 10"
+    return channel_words(name)
 
 
 class OverviewView(QWidget):
@@ -92,7 +102,7 @@ class OverviewView(QWidget):
                     if name.startswith("sp:")
                     else pg.QtCore.Qt.PenStyle.SolidLine,
                 )
-                curves[name] = plot.plot([], [], pen=pen, name=name.replace("sp:", "setpoint "))
+                curves[name] = plot.plot([], [], pen=pen, name=trend_label(name))
                 self.history.setdefault(name, deque())
             self.plots.append((plot, curves))
             plots_row.addWidget(plot)
@@ -102,7 +112,7 @@ class OverviewView(QWidget):
         box = QGroupBox(title)
         grid = QGridLayout(box)
         for i, (name, caption, tip) in enumerate(items):
-            tile = Tile(caption, tip or f"{name}")
+            tile = Tile(caption, f"{tip} ({name})" if tip else channel_tooltip(name))
             self.tiles[name] = tile
             grid.addWidget(tile, i // cols, i % cols)
         return box

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.common import ErrorLine, unit_of
+from app.gui.labels import channel_label, channel_words
 
 FIXED = ("Starts at", "Offset / time", "Ramp (min)")
 START_HELP = (
@@ -88,6 +89,12 @@ def format_start(ref: str, offset_min: float) -> str:
     return f"{offset_min:+g}"
 
 
+def _two_lines(label: str) -> str:
+    """A column header with the unit on its own line, so narrow columns stay readable."""
+    words, sep, unit = label.rpartition(" (")
+    return f"{words}\n({unit}" if sep else label
+
+
 class SetpointsView(QWidget):
     """Editable grower rules of the running loop."""
 
@@ -110,12 +117,13 @@ class SetpointsView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         outer.addWidget(split, stretch=1)
         self.periods = QTableWidget(0, len(FIXED) + len(SETPOINTS))
-        headers = [*FIXED, *(f"{n}\n[{unit_of(n)}]" for n in SETPOINTS)]
+        headers = [*FIXED, *(_two_lines(channel_label(n)) for n in SETPOINTS)]
         self.periods.setHorizontalHeaderLabels(headers)
         for j, name in enumerate(SETPOINTS):
             lo, hi = SETPOINT_RANGES[name]
             self.periods.horizontalHeaderItem(len(FIXED) + j).setToolTip(
                 f"{name}: allowed {lo:g}..{hi:g} {unit_of(name)}"
+                " (the name to use in what-if variants)"
             )
         self.periods.horizontalHeaderItem(0).setToolTip(START_HELP)
         self.periods.horizontalHeaderItem(1).setToolTip(START_HELP)
@@ -130,14 +138,15 @@ class SetpointsView(QWidget):
         self.influences.setHorizontalHeaderLabels(["Influence / limit", "Value"])
         self.influences.setToolTip(
             "climate-computer influences (radiation, humidity, wind) and limits; "
-            "units are in the names"
+            "hover a name for its key"
         )
         self.influences.itemChanged.connect(self._influence_edited)
         lh.addWidget(self.influences, stretch=2)
         limits = QLabel(
             "<b>Allowed ranges</b><br>"
             + "<br>".join(
-                f"{n}: {lo:g}..{hi:g} {unit_of(n)}" for n, (lo, hi) in SETPOINT_RANGES.items()
+                f"{channel_words(n)}: {lo:g}..{hi:g} {unit_of(n)}"
+                for n, (lo, hi) in SETPOINT_RANGES.items()
             )
         )
         limits.setToolTip("values outside these ranges are refused as typos")
@@ -193,7 +202,8 @@ class SetpointsView(QWidget):
         settings = asdict(rules.settings)
         inf.setRowCount(len(INFLUENCES))
         for i, name in enumerate(INFLUENCES):
-            key = QTableWidgetItem(f"{name}  [{unit_of(name)}]" if unit_of(name) else name)
+            key = QTableWidgetItem(channel_label(name))
+            key.setToolTip(name)
             key.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             key.setData(Qt.ItemDataRole.UserRole, name)
             inf.setItem(i, 0, key)
@@ -232,7 +242,7 @@ class SetpointsView(QWidget):
             if not math.isfinite(v) or v < 0:
                 raise ValueError
         except ValueError:
-            self.problems[key] = f"{name}: type a number ≥ 0"
+            self.problems[key] = f"{channel_words(name)}: type a number ≥ 0"
         self._paint(self.influences.item(row, 1), key in self.problems)
         self._show_problems()
 
@@ -262,17 +272,20 @@ class SetpointsView(QWidget):
             text = t.item(row, col).text().strip()
             if not text:
                 if is_default:
-                    self.problems[("p", row, col)] = f"{label}: {name} needs a value"
+                    self.problems[("p", row, col)] = f"{label}: {channel_words(name)} needs a value"
                 continue
             lo, hi = self.ranges[name]
             try:
                 v = float(text)
             except ValueError:
-                self.problems[("p", row, col)] = f"{label}: {name} {text!r} is not a number"
+                self.problems[("p", row, col)] = (
+                    f"{label}: {channel_words(name)} {text!r} is not a number"
+                )
                 continue
             if not lo <= v <= hi:
+                words, unit = channel_words(name), unit_of(name)
                 self.problems[("p", row, col)] = (
-                    f"{label}: {name} = {v:g} is outside {lo:g}..{hi:g} {unit_of(name)}"
+                    f"{label}: {words} {v:g} is outside {lo:g}..{hi:g} {unit}"
                 )
         for j in range(t.columnCount()):
             self._paint(t.item(row, j), ("p", row, j) in self.problems)
