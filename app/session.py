@@ -459,19 +459,24 @@ def check_connection(port: str, nodes_path: str | None = None) -> list[dict[str,
         if not poller.open():
             raise SessionError(f"cannot open {port}: {poller.last_port_error}")
         poller.poll_once()
-        out = []
-        for name, h in poller.health().items():
-            out.append(
-                {
-                    "node": name,
-                    "slave": h.slave,
-                    "ok": h.ok > 0 and h.consecutive_failures == 0,
-                    "answers": h.ok,
-                    "failures": h.timeouts + h.crc_errors + h.wrong_slave + h.exceptions,
-                    "latency_ms": None if h.mean_latency_s is None else h.mean_latency_s * 1e3,
-                    "error": h.last_error,
-                }
-            )
-        return out
+        return node_health(poller)
     finally:
         poller.close()
+
+
+def node_health(poller: Any) -> list[dict[str, Any]]:
+    """Each node's health of a bus poller as rows (node, slave, ok, answers, failures, ms)."""
+    out = []
+    for name, h in poller.health().items():
+        out.append(
+            {
+                "node": name,
+                "slave": h.slave,
+                "ok": h.ok > 0 and h.consecutive_failures == 0,
+                "answers": h.ok,
+                "failures": h.timeouts + h.crc_errors + h.wrong_slave + h.exceptions,
+                "latency_ms": None if h.mean_latency_s is None else h.mean_latency_s * 1e3,
+                "error": h.last_error,
+            }
+        )
+    return out

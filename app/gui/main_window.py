@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.common import fmt_time
+from app.gui.labels import channel_words
 from app.gui.workers import run_in_worker
 from app.session import SPEEDS, Session, SessionConfig, SessionError
 
@@ -61,9 +62,6 @@ class MainWindow(QMainWindow):
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.setStyleSheet(
             "background: #d1242f; color: white; font-size: 16px; font-weight: bold; padding: 6px;"
-        )
-        self.banner.setToolTip(
-            "Inputs of some actuators are not trusted: they are held at their fail-safe values"
         )
         self.banner.hide()
         layout.addWidget(self.banner)
@@ -199,9 +197,16 @@ class MainWindow(QMainWindow):
             bad = []
             if snap.record is not None:
                 bad = [k for k, q in snap.record.quality.items() if q != "good" and "@" not in k]
+                bad.sort(key=_input_order)
+            words = [channel_words(k).lower() for k in bad[:6]]
+            more = f" and {len(bad) - 6} more" if len(bad) > 6 else ""
             self.banner.setText(
-                "FAIL-SAFE: actuators held safe – untrusted inputs: "
-                + (", ".join(sorted(bad)[:6]) or "bus")
+                "FAIL-SAFE: actuators held at their safe positions – no trusted reading of "
+                + (", ".join(words) + more if words else "the bus")
+            )
+            self.banner.setToolTip(
+                "Inputs of some actuators are not trusted: they are held at their fail-safe "
+                "values until the readings are good again. Untrusted: " + (", ".join(bad) or "bus")
             )
             self.banner.show()
         else:
@@ -249,6 +254,13 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # closing must never hang on an error
             QMessageBox.warning(self, "Serra", f"The loop did not stop cleanly: {exc}")
         super().closeEvent(event)
+
+
+def _input_order(name: str) -> tuple[int, str]:
+    """Climate readings first (in the vocabulary's order), then actuator read-backs."""
+    from drivers.signals import MEASUREMENTS
+
+    return (MEASUREMENTS.index(name), "") if name in MEASUREMENTS else (len(MEASUREMENTS), name)
 
 
 def save_session_settings(settings: QSettings, config: SessionConfig) -> None:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.common import ErrorLine
 from app.gui.workers import run_in_worker
-from app.session import SPEEDS, SessionConfig, check_connection
+from app.session import SPEEDS, SessionConfig, check_connection, node_health
 
 SIMULATED = "Simulated greenhouse (built in)"
 
@@ -120,7 +120,7 @@ class SettingsDialog(QDialog):
         port = self.chosen_port()
         if port is None:
             if self.session is not None and self.session.poller is not None:
-                self._show(_session_health(self.session))
+                self._show(node_health(self.session.poller))
             else:
                 self.error.show_error("The simulated greenhouse is not running yet.")
             return
@@ -146,7 +146,7 @@ class SettingsDialog(QDialog):
             cells = [
                 r["node"],
                 str(r["slave"]),
-                "OK" if r["ok"] else f"FAIL {r['error']}",
+                "OK" if r["ok"] else f"FAIL: {r['error'] or 'no answer'}",
                 str(r["answers"]),
                 str(r["failures"]),
                 "–" if lat is None else f"{lat:.1f}",
@@ -155,20 +155,3 @@ class SettingsDialog(QDialog):
                 self.health.setItem(i, j, QTableWidgetItem(text))
         self.health.resizeColumnsToContents()
 
-
-def _session_health(session) -> list[dict]:
-    out = []
-    for name, h in session.poller.health().items():
-        lat = h.mean_latency_s
-        out.append(
-            {
-                "node": name,
-                "slave": h.slave,
-                "ok": h.ok > 0 and h.consecutive_failures == 0,
-                "answers": h.ok,
-                "failures": h.timeouts + h.crc_errors + h.wrong_slave + h.exceptions,
-                "latency_ms": None if lat is None else lat * 1e3,
-                "error": h.last_error,
-            }
-        )
-    return out
