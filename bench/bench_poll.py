@@ -52,7 +52,7 @@ def _nodes_file(folder: Path) -> Path:
     return path
 
 
-def _measure(where: list[str], nodes_path: Path, cycles: int) -> tuple[float, float]:
+def _measure(where: list[str], nodes_path: Path, cycles: int, speed: float) -> tuple[float, float]:
     cmd = [
         sys.executable,
         "-m",
@@ -63,6 +63,8 @@ def _measure(where: list[str], nodes_path: Path, cycles: int) -> tuple[float, fl
         str(nodes_path),
         "--watchdog-s",
         "0",
+        "--speed",
+        str(speed),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -89,9 +91,15 @@ def main() -> int:
     """Measure and print the comparison; exit 1 if the 1.5x target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=100)
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="plant seconds per wall second of the device"
+    )
     args = parser.parse_args()
     wire = wire_time_s()
-    print(f"{NODES} nodes x {REGISTERS} registers (FC04), {BAUD} baud, 8N1 = 11 bits/byte")
+    print(
+        f"{NODES} nodes x {REGISTERS} registers (FC04), {BAUD} baud, 8N1 = 11 bits/byte, "
+        f"device speed {args.speed:g}"
+    )
     print(f"wire time per cycle (frames + 3.5-char gaps): {wire * 1e3:.1f} ms")
     transports = [["--listen", "socket://127.0.0.1:0"]]
     if hasattr(os, "openpty"):
@@ -100,7 +108,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         nodes_path = _nodes_file(Path(tmp))
         for where in transports:
-            median, peak = _measure(where, nodes_path, args.cycles)
+            median, peak = _measure(where, nodes_path, args.cycles, args.speed)
             ratio = (wire + median) / wire
             worst = max(worst, ratio)
             name = "pty" if where == ["--pty"] else "socket://"
