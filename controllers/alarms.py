@@ -107,7 +107,7 @@ class AlarmManager:
                 with self._lock:
                     self._active[key] = alarm
                 self._record(alarm, "alarm_raised", now_s, alarm.message)
-        else:
+        elif key in self._pending or key in self._active:  # most conditions are simply absent
             self._pending.pop(key, None)
             with self._lock:
                 alarm = self._active.pop(key, None)
