@@ -30,19 +30,24 @@ class ReportsMixin(OrdersMixin):
         ).fetchall()
         rows.sort()
         codes = dict(self.conn.execute("SELECT id, code FROM supply_products").fetchall())
+        dates: dict[str, date] = {}  # thousands of lots share a few hundred dates
         out = []
         for expiry, lot_id, product_id, lot_no, alert, qty in rows:
-            exp = to_date(expiry)
+            exp = (
+                None
+                if expiry is None
+                else dates.get(expiry) or dates.setdefault(expiry, date.fromisoformat(expiry))
+            )
             days_left = None if exp is None else (exp - day).days
             out.append(
                 Alert(
                     codes[product_id],
                     lot_id,
                     lot_no,
-                    date.fromisoformat(alert),
+                    dates.get(alert) or dates.setdefault(alert, date.fromisoformat(alert)),
                     exp,
                     days_left,
-                    round(qty, DECIMALS),
+                    qty,  # kept rounded to DECIMALS by every move
                     days_left is not None and days_left <= 0,
                 )
             )
