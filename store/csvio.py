@@ -120,23 +120,17 @@ def _raw_rows(store, sources, used, columns, lo, hi):
 
 
 def _rollup_rows(store, level, sources, used, columns, lo, hi):
-    if not used:
+    ids = store.rollup_ids(used)
+    if not ids:
         return
-    ids = {store.channel_id(s): s for s in used}
+    means = ", ".join(f"sum_{cid} / n_{cid}" for cid in ids)
     sql = (
-        f"SELECT t_ms, channel_id, sum / n FROM {rollups.TABLE[level]} "
-        f"WHERE channel_id IN ({', '.join('?' * len(ids))}) AND t_ms >= ? AND t_ms < ? "
-        "ORDER BY t_ms"
+        f"SELECT t_ms, {means} FROM {rollups.TABLE[level]} "
+        "WHERE t_ms >= ? AND t_ms < ? ORDER BY t_ms"
     )
-    current, got = None, {}
-    for t, cid, mean in store.conn.execute(sql, (*ids, lo, hi)):
-        if t != current:
-            if current is not None:
-                yield current, _pick(sources, columns, got)
-            current, got = t, {}
-        got[ids[cid]] = mean
-    if current is not None:
-        yield current, _pick(sources, columns, got)
+    names = list(ids.values())
+    for row in store.conn.execute(sql, (lo, hi)):
+        yield row[0], _pick(sources, columns, dict(zip(names, row[1:], strict=True)))
 
 
 def write_csv(

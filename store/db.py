@@ -23,6 +23,14 @@ PREFIXES: dict[str, str] = {
 }
 QUALITY_CODES: dict[str, int] = {"good": 0, "stale": 1, "bad": 2}
 QUALITY_NAMES: dict[int, str] = {v: k for k, v in QUALITY_CODES.items()}
+#: Wide rollup tables: one row per bucket, columns `<stat>_<channel id>` per value channel.
+ROLLUP_TABLES: tuple[str, ...] = ("rollup_5m", "rollup_1h")
+ROLLUP_STATS: tuple[tuple[str, str], ...] = (
+    ("n", "INTEGER"),
+    ("sum", "REAL"),
+    ("min", "REAL"),
+    ("max", "REAL"),
+)
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,120}$")
 
 
@@ -79,6 +87,11 @@ class Store:
         """(name, id) of every channel holding values (all but the quality columns)."""
         return [(n, cid) for n, (cid, kind) in self._channels.items() if kind != "quality"]
 
+    def rollup_ids(self, names: list[str]) -> dict[int, str]:
+        """{channel id: name} of those `names` that have rollup columns (all but quality)."""
+        ids = {self.channel_id(n): n for n in names}
+        return {cid: n for cid, n in ids.items() if self._channels[n][1] != "quality"}
+
     def value_expr(self, column: str) -> str:
         """SQL for a column's value in statistics: samples flagged bad do not count."""
         if "q_" + column in self._channels:
@@ -104,7 +117,14 @@ class Store:
             cur = self.conn.execute(
                 "INSERT INTO channels (name, kind) VALUES (?, ?)", (column, kind)
             )
-            self._channels[column] = (int(cur.lastrowid), kind)
+            cid = int(cur.lastrowid)
+            if kind != "quality":
+                for table in ROLLUP_TABLES:
+                    for stat, stat_type in ROLLUP_STATS:
+                        self.conn.execute(
+                            f"ALTER TABLE {table} ADD COLUMN {stat}_{cid} {stat_type}"
+                        )
+            self._channels[column] = (cid, kind)
 
     @contextmanager
     def write(self) -> Iterator[Store]:

@@ -1,5 +1,9 @@
 """5-min and hourly rollups (count, sum, min, max per channel) and retention of raw data.
 
+Rollup tables are wide like `ticks`: one row per bucket (`t_ms` the rowid), columns
+`n_<id>`, `sum_<id>`, `min_<id>`, `max_<id>` per value channel (`<id>` = `channels.id`;
+NULL where the channel had no good sample in the bucket).
+
 Rollups are kept up to date as ticks arrive (every complete 5-min bucket, every complete hour),
 not only when raw data expires, so a year-long plot always reads the hourly table. Retention
 deletes raw ticks older than its period, but only below what is already rolled up, and records
@@ -14,14 +18,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from store.db import Store
+from store.db import ROLLUP_STATS, Store
 
 STEP_MS: dict[str, int] = {"5m": 300_000, "1h": 3_600_000}
 TABLE: dict[str, str] = {"5m": "rollup_5m", "1h": "rollup_1h"}
 _INF = 2**62
-# Naming the channels lets a time-range condition walk the (channel_id, t_ms) primary key
-# instead of scanning the whole rollup table.
-_BY_KEY = "channel_id IN (SELECT id FROM channels) AND t_ms >= ? AND t_ms < ?"
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def rebuild(store: Store, lo_ms: int, hi_ms: int) -> None:
     b5 = min(math.ceil(hi_ms / STEP_MS["5m"]) * STEP_MS["5m"], until5)
     if b5 <= a5:
         return
-    store.conn.execute(f"DELETE FROM rollup_5m WHERE {_BY_KEY}", (a5, b5))
+    store.conn.execute("DELETE FROM rollup_5m WHERE t_ms >= ? AND t_ms < ?", (a5, b5))
     _raw_to_5m(store, a5, b5)
     until1 = _meta_int(store, "rollup_1h_until_ms")
     if until1 is None:
@@ -89,8 +90,12 @@ def rebuild(store: Store, lo_ms: int, hi_ms: int) -> None:
     a1 = _floor(a5, STEP_MS["1h"])
     b1 = min(math.ceil(b5 / STEP_MS["1h"]) * STEP_MS["1h"], until1)
     if b1 > a1:
-        store.conn.execute(f"DELETE FROM rollup_1h WHERE {_BY_KEY}", (a1, b1))
+        store.conn.execute("DELETE FROM rollup_1h WHERE t_ms >= ? AND t_ms < ?", (a1, b1))
         _5m_to_1h(store, a1, b1)
+
+
+def _columns(ids: list[int]) -> str:
+    return ", ".join(f"{stat}_{cid}" for cid in ids for stat, _ in ROLLUP_STATS)
 
 
 def _raw_to_5m(store: Store, lo_ms: int, hi_ms: int) -> None:
@@ -98,36 +103,34 @@ def _raw_to_5m(store: Store, lo_ms: int, hi_ms: int) -> None:
     if not channels:
         return
     step = STEP_MS["5m"]
-    parts = []
+    stats = []
     for c, _ in channels:
         x = store.value_expr(c)
-        parts.append(f"COUNT({x}), TOTAL({x}), MIN({x}), MAX({x})")
-    sql = (
-        f"SELECT (t_ms / {step}) * {step} AS bucket, {', '.join(parts)} FROM ticks "
-        "WHERE t_ms >= ? AND t_ms < ? GROUP BY bucket"
-    )
-    out = []
-    for row in store.conn.execute(sql, (lo_ms, hi_ms)):
-        for i, (_, cid) in enumerate(channels):
-            n, s, mn, mx = row[1 + 4 * i : 5 + 4 * i]
-            if n:
-                out.append((cid, row[0], n, s, mn, mx))
-    store.conn.executemany(
-        "INSERT OR REPLACE INTO rollup_5m (channel_id, t_ms, n, sum, min, max) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        out,
+        stats.append(f"NULLIF(COUNT({x}), 0), SUM({x}), MIN({x}), MAX({x})")
+    store.conn.execute(
+        f"INSERT OR REPLACE INTO rollup_5m (t_ms, {_columns([cid for _, cid in channels])}) "
+        f"SELECT (t_ms / {step}) * {step} AS bucket, {', '.join(stats)} FROM ticks "
+        "WHERE t_ms >= ? AND t_ms < ? GROUP BY bucket",
+        (lo_ms, hi_ms),
     )
 
 
 def _5m_to_1h(store: Store, lo_ms: int, hi_ms: int) -> None:
+    ids = [cid for _, cid in store.value_channels()]
+    if not ids:
+        return
     step = STEP_MS["1h"]
     store.conn.execute(
-        "INSERT OR REPLACE INTO rollup_1h (channel_id, t_ms, n, sum, min, max) "
-        f"SELECT channel_id, (t_ms / {step}) * {step}, SUM(n), SUM(sum), MIN(min), MAX(max) "
-        f"FROM rollup_5m WHERE {_BY_KEY} "
-        f"GROUP BY channel_id, (t_ms / {step})",
+        f"INSERT OR REPLACE INTO rollup_1h (t_ms, {_columns(ids)}) "
+        f"SELECT (t_ms / {step}) * {step} AS bucket, {combine(ids)} FROM rollup_5m "
+        "WHERE t_ms >= ? AND t_ms < ? GROUP BY bucket",
         (lo_ms, hi_ms),
     )
+
+
+def combine(ids: list[int]) -> str:
+    """SQL aggregates merging rollup rows: n, sum, min, max of each channel id in turn."""
+    return ", ".join(f"SUM(n_{cid}), SUM(sum_{cid}), MIN(min_{cid}), MAX(max_{cid})" for cid in ids)
 
 
 def apply_retention(store: Store, retention: Retention) -> dict[str, int]:
@@ -135,7 +138,7 @@ def apply_retention(store: Store, retention: Retention) -> dict[str, int]:
 
     The period is counted back from the newest tick, not the wall clock, so a simulated
     greenhouse running faster than real time keeps the same span of raw data. Returns the
-    number of rows deleted per table.
+    number of rows deleted per table (ticks, 5-min buckets).
     """
     roll_up(store)
     deleted = {"ticks": 0, "rollup_5m": 0}
@@ -153,12 +156,9 @@ def apply_retention(store: Store, retention: Retention) -> dict[str, int]:
     if retention.rollup_5m_s is not None:
         cutoff = min(_floor(last - int(retention.rollup_5m_s * 1000), STEP_MS["1h"]), until1)
         if cutoff > (_meta_int(store, "rollup_5m_from_ms") or -_INF):
-            for (cid,) in store.conn.execute("SELECT id FROM channels").fetchall():
-                cur = store.conn.execute(
-                    "DELETE FROM rollup_5m WHERE channel_id = ? AND t_ms < ?", (cid, cutoff)
-                )
-                deleted["rollup_5m"] += cur.rowcount
-            if deleted["rollup_5m"]:
+            cur = store.conn.execute("DELETE FROM rollup_5m WHERE t_ms < ?", (cutoff,))
+            deleted["rollup_5m"] = cur.rowcount
+            if cur.rowcount:
                 store.set_meta("rollup_5m_from_ms", cutoff)
     return deleted
 

@@ -141,42 +141,53 @@ def downsample(
     channels = _check_channels(store, channels)
     a, b = _check_range(t0_s, t1_s)
     level, width = _choose_level(b - a, points)
-    acc: dict[str, dict[int, list[float]]] = {c: {} for c in channels}
     with store.read():
-        for source, lo, hi in rollups.plan(store, level, a, b):
-            if source == "raw":
-                _raw_buckets(store, channels, lo, hi, width, acc)
-            else:
-                _rollup_buckets(store, source, channels, lo, hi, width, acc)
+        pieces = [
+            _raw_buckets(store, channels, lo, hi, width)
+            if source == "raw"
+            else _rollup_buckets(store, source, channels, lo, hi, width)
+            for source, lo, hi in rollups.plan(store, level, a, b)
+        ]
+    keys, stats = _merge(np.concatenate(pieces) if pieces else np.empty((0, 1 + 4 * len(channels))))
     out = {}
-    for c in channels:
-        keys = sorted(acc[c])
-        stats = np.array([acc[c][k] for k in keys], dtype=float).reshape(len(keys), 4)
-        n = stats[:, 0]
+    for i, c in enumerate(channels):
+        n, total, low, high = stats[:, 4 * i : 4 * i + 4].T
+        has = n > 0
         out[c] = Buckets(
-            t_s=np.array(keys, dtype=float) / 1000.0,
-            n=n.astype(np.int64),
-            min=stats[:, 2],
-            mean=stats[:, 1] / np.where(n > 0, n, 1),
-            max=stats[:, 3],
+            t_s=keys[has] / 1000.0,
+            n=n[has].astype(np.int64),
+            min=low[has],
+            mean=total[has] / n[has],
+            max=high[has],
             width_s=width / 1000.0,
             level=level,
         )
     return out
 
 
-def _merge(acc: dict[int, list[float]], key: int, n: float, s: float, lo: float, hi: float):
-    cur = acc.get(key)
-    if cur is None:
-        acc[key] = [n, s, lo, hi]
-    else:
-        cur[0] += n
-        cur[1] += s
-        cur[2] = min(cur[2], lo)
-        cur[3] = max(cur[3], hi)
+def _merge(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (bucket, then n, sum, min, max per channel; NaN = none) from several sources ->
+    (bucket starts, one row per bucket) with counts and sums added, minima and maxima taken."""
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    keys, starts = np.unique(rows[:, 0], return_index=True)
+    x = rows[:, 1:]
+    if not len(rows):
+        return keys, x
+    out = np.empty((len(keys), x.shape[1]))
+    out[:, 0::4] = np.add.reduceat(np.nan_to_num(x[:, 0::4]), starts)
+    out[:, 1::4] = np.add.reduceat(np.nan_to_num(x[:, 1::4]), starts)
+    out[:, 2::4] = np.fmin.reduceat(x[:, 2::4], starts)
+    out[:, 3::4] = np.fmax.reduceat(x[:, 3::4], starts)
+    return keys, out
 
 
-def _raw_buckets(store, channels, lo, hi, width, acc) -> None:
+def _bucket_rows(store: Store, sql: str, lo: int, hi: int, n_channels: int) -> np.ndarray:
+    rows = store.conn.execute(sql, (lo, hi)).fetchall()
+    return np.array(rows, dtype=float).reshape(len(rows), 1 + 4 * n_channels)
+
+
+def _raw_buckets(store: Store, channels: list[str], lo: int, hi: int, width: int) -> np.ndarray:
+    """Bucket rows of raw ticks (see `_merge`)."""
     parts = []
     for c in channels:
         x = store.value_expr(c)
@@ -185,23 +196,20 @@ def _raw_buckets(store, channels, lo, hi, width, acc) -> None:
         f"SELECT (t_ms / {width}) * {width} AS bucket, {', '.join(parts)} FROM ticks "
         "WHERE t_ms >= ? AND t_ms < ? GROUP BY bucket"
     )
-    for row in store.conn.execute(sql, (lo, hi)):
-        for i, c in enumerate(channels):
-            n, s, mn, mx = row[1 + 4 * i : 5 + 4 * i]
-            if n:
-                _merge(acc[c], row[0], n, s, mn, mx)
+    return _bucket_rows(store, sql, lo, hi, len(channels))
 
 
-def _rollup_buckets(store, level, channels, lo, hi, width, acc) -> None:
-    ids = {store.channel_id(c): c for c in channels}
-    marks = ", ".join("?" * len(ids))
+def _rollup_buckets(
+    store: Store, level: str, channels: list[str], lo: int, hi: int, width: int
+) -> np.ndarray:
+    """Bucket rows of a rollup table (see `_merge`); quality channels have none."""
+    ids = {name: cid for cid, name in store.rollup_ids(channels).items()}
+    parts = [rollups.combine([ids[c]]) if c in ids else "NULL, NULL, NULL, NULL" for c in channels]
     sql = (
-        f"SELECT channel_id, (t_ms / {width}) * {width} AS bucket, SUM(n), SUM(sum), "
-        f"MIN(min), MAX(max) FROM {rollups.TABLE[level]} "
-        f"WHERE channel_id IN ({marks}) AND t_ms >= ? AND t_ms < ? GROUP BY channel_id, bucket"
+        f"SELECT (t_ms / {width}) * {width} AS bucket, {', '.join(parts)} "
+        f"FROM {rollups.TABLE[level]} WHERE t_ms >= ? AND t_ms < ? GROUP BY bucket"
     )
-    for cid, key, n, s, mn, mx in store.conn.execute(sql, (*ids, lo, hi)):
-        _merge(acc[ids[cid]], key, n, s, mn, mx)
+    return _bucket_rows(store, sql, lo, hi, len(channels))
 
 
 def latest(store: Store, channels: Iterable[str] | None = None) -> dict[str, Latest]:

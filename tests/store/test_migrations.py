@@ -104,3 +104,37 @@ def test_read_only_open_reads_but_cannot_write(db_path):
         assert ro.get_meta("site") == "bleiswijk"
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             ro.conn.execute("DELETE FROM meta")
+
+
+def test_version_3_pivots_long_rollup_rows_into_wide_ones(db_path, monkeypatch):
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+    monkeypatch.setattr(migrations, "LATEST_VERSION", 2)
+    with open_store(db_path) as s, s.write():
+        s.conn.executemany(
+            "INSERT INTO channels (id, name, kind) VALUES (?, ?, ?)",
+            [
+                (1, "tair_c", "measurement"),
+                (2, "q_tair_c", "quality"),
+                (3, "sp_heat_c", "setpoint"),
+            ],
+        )
+        s.conn.executemany(
+            "INSERT INTO rollup_1h VALUES (?, ?, ?, ?, ?, ?)",
+            [(1, 0, 60, 1200.0, 18.0, 22.0), (1, 3_600_000, 30, 630.0, 20.0, 22.5),
+             (3, 3_600_000, 60, 1080.0, 18.0, 18.0)],
+        )  # fmt: skip
+        s.conn.execute("INSERT INTO rollup_5m VALUES (1, 300000, 5, 100.0, 19.5, 20.5)")
+    monkeypatch.undo()
+    with open_store(db_path) as s:
+        assert migrations.current_version(s.db) == migrations.LATEST_VERSION >= 3
+        assert s.conn.execute("SELECT * FROM rollup_1h ORDER BY t_ms").fetchall() == [
+            (0, 60, 1200.0, 18.0, 22.0, None, None, None, None),
+            (3_600_000, 30, 630.0, 20.0, 22.5, 60, 1080.0, 18.0, 18.0),
+        ]
+        assert s.conn.execute("SELECT * FROM rollup_5m").fetchall() == [
+            (300000, 5, 100.0, 19.5, 20.5, None, None, None, None)
+        ]
+        with s.write():  # a channel added after the migration gets its rollup columns too
+            s.ensure_columns(["rh_pct"])
+        cols = [r[1] for r in s.conn.execute("PRAGMA table_info(rollup_5m)")]
+        assert cols[-4:] == [f"{x}_{s.channel_id('rh_pct')}" for x in ("n", "sum", "min", "max")]

@@ -91,3 +91,23 @@ def test_old_data_imported_into_a_young_database_shows_in_plots(store):
         rollups.roll_up(store)
     b = timeseries.downsample(store, ["tair_c"], T0 - 86400, T0 - 82800, points=12)["tair_c"]
     assert b.n.sum() == 60 and set(b.mean) == {5.0}
+
+
+def test_rollup_tables_have_one_row_per_bucket_and_columns_per_value_channel(store):
+    with store.write():
+        timeseries.write_rows(
+            store,
+            [(timeseries.to_ms(T0 + i * 60), None, {"a": float(i), "q_a": 0}) for i in range(120)],
+        )
+        timeseries.write_rows(store, [(timeseries.to_ms(T0 + 7200), None, {"b": 1.0})])
+        rollups.roll_up(store)
+    a, b = store.channel_id("a"), store.channel_id("b")
+    cols = {r[1] for r in store.conn.execute("PRAGMA table_info(rollup_1h)")}
+    assert cols == {"t_ms"} | {f"{s}_{c}" for c in (a, b) for s in ("n", "sum", "min", "max")}
+    hourly = store.conn.execute(
+        f"SELECT t_ms, n_{a}, sum_{a}, min_{a}, max_{a}, n_{b} FROM rollup_1h ORDER BY t_ms"
+    ).fetchall()
+    first = timeseries.to_ms(T0)
+    assert hourly == [(first, 60, sum(range(60)), 0.0, 59.0, None),
+                      (first + 3_600_000, 60, sum(range(60, 120)), 60.0, 119.0, None)]  # fmt: skip
+    assert store.conn.execute("SELECT COUNT(*) FROM rollup_5m").fetchone()[0] == 24
