@@ -78,8 +78,10 @@ def rebuild(store: Store, lo_ms: int, hi_ms: int) -> None:
     until5 = _meta_int(store, "rollup_5m_until_ms")
     if until5 is None:
         return
-    a5 = max(_floor(lo_ms, STEP_MS["5m"]), raw_from)
-    b5 = min(math.ceil(hi_ms / STEP_MS["5m"]) * STEP_MS["5m"], until5)
+    # Whole hours, so each hour rebuilt below has all its 5-min buckets even where retention
+    # already deleted the 5-min rollups (raw_from is on an hour boundary).
+    a5 = max(_floor(lo_ms, STEP_MS["1h"]), raw_from)
+    b5 = min(math.ceil(hi_ms / STEP_MS["1h"]) * STEP_MS["1h"], until5)
     if b5 <= a5:
         return
     store.conn.execute("DELETE FROM rollup_5m WHERE t_ms >= ? AND t_ms < ?", (a5, b5))

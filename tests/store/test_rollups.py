@@ -93,6 +93,25 @@ def test_old_data_imported_into_a_young_database_shows_in_plots(store):
     assert b.n.sum() == 60 and set(b.mean) == {5.0}
 
 
+def test_a_late_tick_keeps_its_hour_whole_when_five_minute_rollups_expired_first(store):
+    rows = _days(store, 3)
+    with store.write():  # raw kept longer than the 5-min rollups (to save disk)
+        rollups.apply_retention(store, rollups.Retention(raw_s=2 * 86400.0, rollup_5m_s=86400.0))
+    hour = T0 + 86400 + 5 * 3600  # raw ticks still there, 5-min rollups already deleted
+    assert (
+        store.conn.execute(
+            "SELECT COUNT(*) FROM rollup_5m WHERE t_ms < ?", (timeseries.to_ms(hour + 3600),)
+        ).fetchone()[0]
+        == 0
+    )
+    with store.write():
+        timeseries.write_rows(store, [(timeseries.to_ms(hour + 1830), None, {"tair_c": 100.0})])
+    b = timeseries.downsample(store, ["tair_c"], hour, hour + 3600, points=1)["tair_c"]
+    x = [r[2]["tair_c"] for r in rows if hour <= r[0] / 1000 < hour + 3600] + [100.0]
+    assert b.level == "1h" and b.n.tolist() == [61]
+    assert b.max[0] == 100.0 and b.min[0] == min(x) and b.mean[0] == pytest.approx(np.mean(x))
+
+
 def test_rollup_tables_have_one_row_per_bucket_and_columns_per_value_channel(store):
     with store.write():
         timeseries.write_rows(
