@@ -39,15 +39,25 @@ def _fork(target, *args) -> tuple[int, object]:
     return pid, os.fdopen(r, "r")
 
 
-def _ingest(w, path, start, batch, n_batches):
+def _ingest(w, path, start, batch, n_batches, announce=False):
     rec = SqliteRecorder(path, batch_ticks=batch)
     for i in range(start, start + batch * n_batches):
-        rec.record_tick(
-            tick(i, step_s=1.0, health={f"node{k}.errors": float(i + k) for k in range(20)})
-        )
-        if (i - start) % batch == batch - 1:
+        record = tick(i, step_s=1.0, health={f"node{k}.errors": float(i + k) for k in range(20)})
+        commits = (i - start) % batch == batch - 1
+        if commits and announce:
+            os.write(w, b"begin\n")  # this record_tick writes and commits the batch
+        rec.record_tick(record)
+        if commits:
             os.write(w, f"{i}\n".encode())  # batch committed when record_tick returns
     rec.close()
+
+
+def _wal_state(path):
+    try:
+        st = os.stat(f"{path}-wal")
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def test_kill_9_during_ingest_twenty_times_loses_only_the_open_batch(db_path):
@@ -56,14 +66,24 @@ def test_kill_9_during_ingest_twenty_times_loses_only_the_open_batch(db_path):
     committed_through = []
     for run in range(20):
         start = run * 100_000
-        pid, lines = _fork(_ingest, db_path, start, batch, 10_000)
+        pid, lines = _fork(_ingest, db_path, start, batch, 10_000, True)
         last = None
         for _ in range(rng.randint(1, 4)):
+            assert lines.readline() == "begin\n"
             last = int(lines.readline())
+        # Kill inside a commit: once the child starts a batch's write and the WAL file changes
+        # (frames being appended, fsync pending), not while it builds tick objects in Python.
+        assert lines.readline() == "begin\n"
+        before = _wal_state(db_path)
+        for _ in range(5_000_000):
+            if _wal_state(db_path) != before:
+                break
         os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        for line in lines:  # batches the child committed and reported before it died
-            last = int(line)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        for line in lines:  # the batch may have committed (and been reported) before the kill
+            if line != "begin\n":
+                last = int(line)
         lines.close()
         committed_through.append((start, last))
     with open_store(db_path) as s:
@@ -73,8 +93,8 @@ def test_kill_9_during_ingest_twenty_times_loses_only_the_open_batch(db_path):
             n = s.conn.execute(
                 "SELECT COUNT(*) FROM ticks WHERE t_ms >= ? AND t_ms <= ?", (lo, hi)
             ).fetchone()[0]
-            # Every reported batch is there, no batch in part; at most one more batch can have
-            # committed between its COMMIT and its report when the kill came.
+            # Every reported batch is there, no batch in part; the batch being committed when
+            # the kill came is there whole or not at all.
             assert n in (last - start + 1, last - start + 1 + batch)
 
 
