@@ -222,9 +222,7 @@ def read_csv(path: str | Path, channels: Mapping[str, str]) -> list[timeseries.R
                 if not fields or all(not f.strip() for f in fields):
                     continue
                 if len(fields) != len(header):
-                    raise CsvImportError(
-                        f"{path}, row {line_no}: {len(fields)} fields, the header has {len(header)}"
-                    )
+                    raise CsvImportError(_field_count(path, line_no, header, fields))
                 t_ms = timeseries.to_ms(
                     parse_time(fields[0], f"{path}, row {line_no}, column time")
                 )
@@ -243,6 +241,19 @@ def read_csv(path: str | Path, channels: Mapping[str, str]) -> list[timeseries.R
     if not rows:
         raise CsvImportError(f"{path}: no data rows after the header")
     return rows
+
+
+def _field_count(path: Path, line_no: int, header: list[str], fields: list[str]) -> str:
+    where = f"{path}, row {line_no}"
+    if len(fields) > len(header):
+        return (
+            f"{where}, column {len(header) + 1}: extra field {fields[len(header)]!r}; "
+            f"the header has {len(header)} columns"
+        )
+    return (
+        f"{where}, column {header[len(fields)]}: missing; "
+        f"{len(fields)} fields, the header has {len(header)}"
+    )
 
 
 def _cell(text: str, where: str) -> float | None:

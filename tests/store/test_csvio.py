@@ -86,7 +86,8 @@ BAD = [
     ("time,tair_c,rh_pct\n2024-06-01T00:00Z,20,70\n2024-06-01T00:01Z,20,wet\n",
      "row 3, column rh_pct: 'wet' is not a number"),
     ("time,tair_c\n2024-06-01T00:00Z,20\n2024-06-01T00:00Z,21\n", "row 3, column time: .* repeats"),
-    ("time,tair_c\n2024-06-01T00:00Z,20,5\n", "row 2: 3 fields, the header has 2"),
+    ("time,tair_c\n2024-06-01T00:00Z,20,5\n", "row 2, column 3: extra field '5'; the header has 2"),
+    ("time,tair_c,rh_pct\n2024-06-01T00:00Z,20\n", "row 2, column rh_pct: missing; 2 fields"),
     ("time,tair_c\n2024-06-01T00:00Z,inf\n", "row 2, column tair_c: 'inf' is not a finite"),
 ]  # fmt: skip
 
