@@ -179,7 +179,10 @@ class Plant:
         wt = self._weather.time_s
         span = wt[-1] - wt[0] + self._weather.step_s
         t = self._t0 + (self.time_s - self._t0) % span
-        return np.array([np.interp(t, wt, self._weather_cols[:, j]) for j in range(7)])
+        # one search on the regular grid, then all columns with the same weights
+        i = min(max(int(np.searchsorted(wt, t, side="right")) - 1, 0), len(wt) - 2)
+        share = min(max((t - wt[i]) / (wt[i + 1] - wt[i]), 0.0), 1.0)
+        return self._weather_cols[i] * (1.0 - share) + self._weather_cols[i + 1] * share
 
     def apply(self, actuators: Mapping[str, float]) -> None:
         """Set actuator commands by canonical name (drivers.signals.ACTUATORS)."""
