@@ -49,5 +49,5 @@ def test_actuator_table_and_override_choice_read_in_words(make_window):
     index = view.ov_actuator.findData("vent_lee_pct")
     assert view.ov_actuator.itemText(index) == "Lee vents (%)"
     header = window.setpoints.periods.horizontalHeaderItem(3)
-    assert header.text() == "Heating temperature\n(°C)"
+    assert header.text() == "Heating\ntemperature\n(°C)"
     assert header.toolTip().startswith("heat_c: allowed 5..35 °C")

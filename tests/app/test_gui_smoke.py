@@ -19,3 +19,21 @@ def test_window_starts_and_shows_live_climate(make_window, manual_clock):
     assert window.session.address.startswith("/dev/pts/") or window.session.address.startswith(
         "socket://"
     )
+
+
+def test_keyboard_reaches_every_view(make_window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window()
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
+    seen = []
+    for k in (3, 7, 1, 5, 2, 6, 4):
+        qtbot.keyClick(window, getattr(Qt.Key, f"Key_{k}"), Qt.KeyboardModifier.ControlModifier)
+        seen.append(window.tabs.currentIndex() + 1)
+    assert seen == [3, 7, 1, 5, 2, 6, 4]
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    letters = [t[t.index("&") + 1].lower() for t in titles]  # Alt+letter opens each view
+    assert len(set(letters)) == len(titles) == 7, titles

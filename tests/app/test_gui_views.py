@@ -130,7 +130,7 @@ def test_whatif_runs_variants_with_progress(qtbot):
     assert s[3]["heat_kwh_m2"] < s[0]["heat_kwh_m2"] < s[1]["heat_kwh_m2"]
     assert len(view.result.tair_daily[0]) == 4
     row = [view.table.verticalHeaderItem(i).text() for i in range(view.table.rowCount())]
-    assert "Net profit [€/m²]" in row and "cost: heat [€/m²]" in row
+    assert "Net profit [€/m²]" in row and "Cost: Heat [€/m²]" in row
 
 
 def test_whatif_bad_variant_refused_in_place(qtbot):

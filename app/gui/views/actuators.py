@@ -89,7 +89,7 @@ class ActuatorsView(QWidget):
         form.addRow("Ac&tuator", self.ov_actuator)
         form.addRow("&Value", self.ov_value)
         form.addRow("&Duration", self.ov_minutes)
-        form.addRow("Who", self.ov_who)
+        form.addRow("Wh&o", self.ov_who)
         form.addRow("Wh&y", self.ov_why)
         row = QHBoxLayout()
         self.ov_set = QPushButton("&Force")

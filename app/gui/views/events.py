@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -52,7 +53,7 @@ class EventsView(QWidget):
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Time", "Kind", "Who", "Message", "Source"])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(False)
         outer.addWidget(self.table, stretch=1)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -76,7 +77,12 @@ class EventsView(QWidget):
         self.table.setRowCount(len(rows))
         for i, e in enumerate(rows):
             for j, text in enumerate(
-                (fmt_time(e.time_s, True), e.kind, e.who, e.message, e.source)
-            ):
-                self.table.setItem(i, j, QTableWidgetItem(text))
+                (fmt_time(e.time_s, True), e.kind.replace("_", " ").capitalize(), e.who,
+                 e.message, e.source)
+            ):  # fmt: skip
+                item = QTableWidgetItem(text)
+                if j == 1:
+                    item.setToolTip(e.kind)
+                self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)

@@ -8,6 +8,7 @@ and logs the change with who and why.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import asdict, replace
 
 from PySide6.QtCore import Qt
@@ -90,9 +91,12 @@ def format_start(ref: str, offset_min: float) -> str:
 
 
 def _two_lines(label: str) -> str:
-    """A column header with the unit on its own line, so narrow columns stay readable."""
+    """A column header wrapped to short lines, the unit on its own, so all columns fit."""
     words, sep, unit = label.rpartition(" (")
-    return f"{words}\n({unit}" if sep else label
+    if not sep:
+        words, unit = label, ""
+    lines = textwrap.wrap(words, width=11)
+    return "\n".join(lines + ([f"({unit}"] if unit else []))
 
 
 class SetpointsView(QWidget):

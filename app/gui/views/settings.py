@@ -154,4 +154,3 @@ class SettingsDialog(QDialog):
             for j, text in enumerate(cells):
                 self.health.setItem(i, j, QTableWidgetItem(text))
         self.health.resizeColumnsToContents()
-

@@ -364,8 +364,10 @@ class SupplyView(QWidget):
             lst.blockSignals(True)
             lst.clear()
             for o in (o for o in st.orders if o.state == state):
-                lines = ", ".join(f"{ln.product} {ln.qty:g}" for ln in o.lines)
-                item = QListWidgetItem(f"#{o.id} {o.kind[:4]} · {o.party}\n{lines}")
+                lines = ", ".join(
+                    f"{ln.product} {ln.qty:g} {_unit(st, ln.product)}".rstrip() for ln in o.lines
+                )
+                item = QListWidgetItem(f"#{o.id} {o.kind} · {o.party}\n{lines}")
                 item.setData(Qt.ItemDataRole.UserRole, o.id)
                 lst.addItem(item)
                 if o.id == self.selected_order:
@@ -398,7 +400,8 @@ class SupplyView(QWidget):
         self.alerts.clear()
         for a in st.alerts:
             when = "EXPIRED" if a.expired else f"{a.days_left} days left"
-            self.alerts.addItem(f"{a.product} lot {a.lot_no}: {when}, {a.on_hand:g} on hand")
+            qty = f"{a.on_hand:g} {_unit(st, a.product)}".rstrip()
+            self.alerts.addItem(f"{a.product} lot {a.lot_no}: {when}, {qty} on hand")
         self.reorder.setRowCount(len(st.reorder))
         for i, r in enumerate(st.reorder):
             unit = st.products[r.product].unit if r.product in st.products else ""
@@ -484,3 +487,9 @@ class SupplyView(QWidget):
                 self.pick_table.setItem(i, j, QTableWidgetItem(text))
         self.pick_table.resizeColumnsToContents()
         self.pick_done.setEnabled(True)
+
+
+def _unit(st: SupplyState, product: str) -> str:
+    """The unit a product is counted in ('' when the product is unknown)."""
+    p = st.products.get(product)
+    return p.unit if p is not None else ""

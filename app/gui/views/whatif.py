@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QTimer
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -56,6 +57,15 @@ METRICS = (
     ("water_l_m2", "Net water", "L/m²", 0),
     ("mean_tair_c", "Mean air temperature", "°C", 2),
 )
+
+
+#: Headroom above the data so the one-row legend at the top never covers a bar or line.
+LEGEND_ROOM = 1.35
+
+
+def cost_words(kind: str) -> str:
+    """A cost kind as a word: "co2" is CO₂, "electricity_peak" is "Electricity peak"."""
+    return "CO₂" if kind == "co2" else kind.replace("_", " ").capitalize()
 
 
 class WhatIfView(QWidget):
@@ -132,10 +142,12 @@ class WhatIfView(QWidget):
         self.yield_plot = pg.PlotWidget(title="Cumulative yield (kg/m²) by season day")
         for p in (self.costs_plot, self.tair_plot, self.yield_plot):
             style_plot(p)
-            p.addLegend(offset=(-5, 5))
             pv.addWidget(p)
+        # the bars share the lines' colours: one legend row on the line plots, none over bars
+        for p in (self.tair_plot, self.yield_plot):
+            p.addLegend(offset=(5, 2), colCount=len(DEFAULT_VARIANTS))
         split.addWidget(plots)
-        split.setSizes([460, 900])
+        split.setSizes([600, 760])  # three variants side by side without scrolling
         outer.addWidget(split, stretch=1)
 
     def add_variant(self, name: str, changes: str) -> None:
@@ -209,11 +221,15 @@ class WhatIfView(QWidget):
         self.result = run
         costs = sorted({k for s in run.summaries for k in s.get("costs_eur_m2", {})})
         rows = [(k, f"{label} [{unit}]", d) for k, label, unit, d in METRICS]
-        rows += [(f"costs_eur_m2.{k}", f"cost: {k} [€/m²]", 2) for k in costs]
+        rows += [(f"costs_eur_m2.{k}", f"Cost: {cost_words(k)} [€/m²]", 2) for k in costs]
         self.table.clear()
         self.table.setRowCount(len(rows))
         self.table.setColumnCount(len(run.names))
         self.table.setHorizontalHeaderLabels(run.names)
+        for j in range(len(run.names)):  # the variant's colour in bars and lines
+            swatch = QPixmap(12, 12)
+            swatch.fill(colour(j))
+            self.table.horizontalHeaderItem(j).setIcon(QIcon(swatch))
         self.table.setVerticalHeaderLabels([label for _k, label, _d in rows])
         for j, s in enumerate(run.summaries):
             for i, (key, _label, digits) in enumerate(rows):
@@ -244,7 +260,9 @@ class WhatIfView(QWidget):
                 x=x, height=values, width=width * 0.9, brush=colour(j), name=run.names[j]
             )
             cp.addItem(bars)
-        cp.getAxis("bottom").setTicks([list(enumerate(costs))])
+        cp.getAxis("bottom").setTicks([[(i, cost_words(k)) for i, k in enumerate(costs)]])
+        top = max(max(s.get("costs_eur_m2", {}).values(), default=0.0) for s in run.summaries)
+        cp.setYRange(0.0, 1.05 * max(top, 1e-9), padding=0)
 
     def _plot_series(self, plot: pg.PlotWidget, run: WhatIfRun, series: list) -> None:
         item = plot.getPlotItem()
@@ -253,3 +271,8 @@ class WhatIfView(QWidget):
             item.plot(
                 np.arange(len(values)), values, pen=pg.mkPen(colour(j), width=2), name=run.names[j]
             )
+        finite = [v for values in series for v in values if np.isfinite(v)]
+        if finite:
+            lo, hi = min(finite), max(finite)
+            span = max(hi - lo, 1e-9)
+            item.setYRange(lo - 0.05 * span, lo + LEGEND_ROOM * span, padding=0)
