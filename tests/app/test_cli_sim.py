@@ -207,3 +207,18 @@ def test_sweep_varies_a_greenhouse_parameter_and_a_setpoint_together(capsys):
     order = np.argsort(par)
     assert np.all(np.diff(light[order]) > 0)
     assert light[order[-1]] - light[order[0]] > 5.0  # ~16 h of up to 200 umol/m2/s
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "sim", "run", "--days", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # like `serra sim run | head -c 10` once head has had enough
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in stderr
