@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from drivers.errors import MapError
-from drivers.regmap import MAPS_DIR, RegisterMap, load_map, resolve_map_path
+from drivers.regmap import MAPS_DIR, RegisterMap, load_map, read_toml, resolve_map_path
 
 DEFAULT_NODES_PATH = MAPS_DIR / "virtual_greenhouse.toml"
 PARITIES = ("N", "E", "O", "M", "S")
@@ -76,13 +75,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
 def load_nodes(path: str | Path | None = None) -> NodesConfig:
     """Load a nodes file (default: the virtual greenhouse's) and every map it names."""
     path = Path(path) if path is not None else DEFAULT_NODES_PATH
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MapError(f"{path}: cannot read nodes file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MapError(f"{path}: not valid TOML ({exc})") from None
-    return parse_nodes(doc, path)
+    return parse_nodes(read_toml(path, "nodes file"), path)
 
 
 def parse_nodes(doc: dict[str, Any], path: Path) -> NodesConfig:

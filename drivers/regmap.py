@@ -138,16 +138,20 @@ def resolve_map_path(name: str | Path, relative_to: Path | None = None) -> Path:
     return candidates[0]
 
 
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """The parsed TOML document at `path`; MapError naming the file if unreadable or invalid."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MapError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MapError(f"{path}: not valid TOML ({exc})") from None
+
+
 def load_map(path: str | Path) -> RegisterMap:
     """Load and validate a register map TOML file; raise MapError with file and key if bad."""
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MapError(f"{path}: cannot read register map ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MapError(f"{path}: not valid TOML ({exc})") from None
-    return parse_map(doc, path)
+    return parse_map(read_toml(path, "register map"), path)
 
 
 def parse_map(doc: dict[str, Any], path: Path) -> RegisterMap:
