@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.cli import CliError
@@ -103,6 +104,15 @@ def _open(path: str, create: bool = False):
         raise CliError(str(exc)) from None
 
 
+def _check_out_folder(out: str | None) -> None:
+    """Refuse an output file whose folder does not exist, before any work is done."""
+    if out is None:
+        return
+    folder = Path(out).resolve().parent
+    if not folder.is_dir():
+        raise CliError(f"--out {out}: no such folder {folder}")
+
+
 def run_export(args: argparse.Namespace) -> int:
     """Write climate.csv of the chosen range."""
     from store.csvio import write_csv
@@ -113,6 +123,7 @@ def run_export(args: argparse.Namespace) -> int:
     t1 = _time_arg(args.t_to, "--to", zone)
     if t0 is not None and t1 is not None and t1 <= t0:
         raise CliError(f"--to {args.t_to} is not after --from {args.t_from}")
+    _check_out_folder(args.out)
     with _open(_db_path(args)) as store:
         try:
             n = write_csv(store, args.out, t0, t1, tz=args.tz)

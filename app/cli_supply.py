@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
+from pathlib import Path
 
 from app.cli import CliError
 
@@ -96,7 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 @contextmanager
-def _service(args: argparse.Namespace) -> Iterator[object]:
+def _service(args: argparse.Namespace, *, create: bool = False) -> Iterator[object]:
+    """The supply service on --db; only an import may create the database file."""
     from store.errors import StoreError
     from supply.errors import SupplyError
     from supply.service import SupplyService
@@ -105,6 +107,11 @@ def _service(args: argparse.Namespace) -> Iterator[object]:
         from app.paths import default_db_path
 
         args.db = str(default_db_path())
+    if not create and not Path(args.db).exists():
+        raise CliError(
+            f"{args.db}: no Serra database there; give --db, or create it with "
+            "`serra supply import products ...`, `serra run` or the app"
+        )
     clock = _clock(args)
     try:
         service = SupplyService(args.db, clock=clock)
@@ -241,7 +248,7 @@ def _import(args: argparse.Namespace) -> int:
             who = getpass.getuser()
         except Exception:  # no login name (service account, odd platform)
             who = "staff"
-    with _service(args) as service:
+    with _service(args, create=True) as service:
         n = service.import_csv(args.kind, args.csv, who)
     print(f"imported {n} {args.kind} rows into {args.db}", file=sys.stderr)
     return 0

@@ -153,6 +153,11 @@ def test_export_errors_are_one_line_and_leave_no_file(tmp_path, capsys):
     assert main(["db", "export", "--db", str(db), "--from", "soon", "--out", str(out)]) == 2
     assert "--from 'soon' is not a time" in capsys.readouterr().err
     assert main(["db", "export", "--db", str(db), "--tz", "Mars/Base", "--out", str(out)]) == 2
+    capsys.readouterr()
+    gone = tmp_path / "gone" / "c.csv"
+    assert main(["db", "export", "--db", str(db), "--out", str(gone)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {gone}: no such folder" in err and ".c.csv" not in err  # no temp names
     assert list(tmp_path.glob("*.csv")) == [] and list(tmp_path.glob(".c.csv*")) == []
 
 

@@ -139,6 +139,14 @@ def test_not_a_database_is_refused(tmp_path, capsys):
     assert "not a SQLite database" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv", [["alerts"], ["reorder"], ["export", "stock"]])
+def test_reading_commands_do_not_create_a_missing_database(tmp_path, capsys, argv):
+    missing = tmp_path / "typo.db"
+    assert main(["supply", *argv, "--db", str(missing)]) == 2
+    assert f"{missing}: no Serra database there" in capsys.readouterr().err
+    assert not missing.exists()
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
