@@ -408,3 +408,71 @@ def test_overhead_per_tick_is_small(plant_factory):
     loop.run(max_ticks=5)
     assert math.isfinite(loop.last_overhead_s)
     assert loop.last_overhead_s < 0.05
+
+
+class FixedPlan(GrowerRules):
+    """Grower rules' first plan held fixed; `row` can be edited between ticks (NaN keeps)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name = "fixed"
+        self.row: np.ndarray | None = None
+
+    def setpoints(self, times_s, context):
+        if self.row is None:
+            self.row = super().setpoints(times_s[:1], context)[0].copy()
+        return np.tile(self.row, (len(times_s), 1))
+
+
+def test_strategy_decision_recorded_only_when_setpoints_change(plant_factory):
+    strategy = FixedPlan()
+    loop, _bus, rec, clock, _plant = build(plant_factory, strategy=strategy, strategy_every_s=60.0)
+    loop.run(max_ticks=20)  # 20 cadences, one plan
+    loop.stop_event.clear()
+    first = rec.kinds("strategy_decision")
+    assert len(first) == 1  # the first plan only: no event per unchanged cadence
+    assert first[0].source == "fixed" and first[0].time_s == rec.ticks[0].time_s
+    assert set(first[0].data["changed"]) == set(SETPOINTS)
+    assert first[0].data["changed"]["heat_c"] == [None, strategy.row[0]]
+    # float noise below the tolerance is no decision
+    strategy.row = strategy.row + 1e-9
+    for _ in range(3):
+        clock.advance(1.0)
+        loop.tick()
+    assert len(rec.kinds("strategy_decision")) == 1
+    # two setpoints change (one kept by NaN): one event naming both with old and new values
+    old_heat = rec.ticks[-1].setpoints["heat_c"]
+    old_co2 = rec.ticks[-1].setpoints["co2_ppm"]
+    row = strategy.row.copy()
+    row[SETPOINTS.index("heat_c")] = old_heat + 0.5
+    row[SETPOINTS.index("co2_ppm")] = 600.0
+    row[SETPOINTS.index("lamps_pct")] = np.nan
+    strategy.row = row
+    for _ in range(5):
+        clock.advance(1.0)
+        loop.tick()
+    decisions = rec.kinds("strategy_decision")
+    assert len(decisions) == 2
+    d = decisions[-1]
+    assert d.data["changed"] == {
+        "heat_c": [pytest.approx(old_heat), pytest.approx(old_heat + 0.5)],
+        "co2_ppm": [pytest.approx(old_co2), 600.0],
+    }
+    assert d.message == (
+        f"fixed changed heat_c {old_heat:.4g} -> {old_heat + 0.5:.4g} C, "
+        f"co2_ppm {old_co2:.4g} -> 600 ppm"
+    )
+    assert rec.ticks[-1].setpoints["co2_ppm"] == 600.0
+
+
+def test_resumed_loop_records_no_decision_when_the_plan_is_unchanged(plant_factory):
+    strategy = FixedPlan()
+    loop, bus, rec, clock, _plant = build(plant_factory, strategy=strategy, strategy_every_s=60.0)
+    loop.run(max_ticks=3)
+    loop2 = ControlLoop(
+        bus, strategy, rec, plant_clock=loop.plant_clock, clock=clock, sleep=clock.sleep,
+        tick_s=1.0, strategy_every_s=60.0,
+    )  # fmt: skip
+    loop2.run(max_ticks=3)
+    # the restored setpoints are the ones in force, and the strategy agrees with them
+    assert len(rec.kinds("strategy_decision")) == 1
