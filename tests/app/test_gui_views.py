@@ -111,6 +111,94 @@ def test_scanner_books_goods_in(qtbot, supply_view):
     assert view.scan_result.text().startswith("Booked in")
 
 
+def _purchase_order(qtbot, view) -> int:
+    """A confirmed purchase order for 400 kg PIG-GROW and 60 pieces RW-SLAB, selected."""
+    with SupplyService(view.db_path) as s:
+        s.save_product(Product("RW-SLAB", "Rockwool slabs", unit="piece", pack_size=12))
+    view.new_kind.setCurrentIndex(view.new_kind.findData("purchase"))
+    view.new_party.setText("AgroFeed BV")
+    view.new_lines.setText("PIG-GROW=400; RW-SLAB=60")
+    _reload(qtbot, view, view.create_order)
+    order_id = view.state.orders[-1].id
+    view.select_order(order_id)
+    assert view.receive_box.isHidden()  # a draft is not received yet
+    _reload(qtbot, view, lambda: view.action_buttons["confirmed"].click())
+    assert "delivered" not in view.action_buttons  # purchase orders are delivered by receiving
+    assert view.receive_box.isVisible()
+    return order_id
+
+
+def test_purchase_order_received_books_lots_and_ends_on_order(qtbot, supply_view):
+    view = supply_view
+    order_id = _purchase_order(qtbot, view)
+    position = {r.product: r.position for r in view.state.reorder}
+    assert position["PIG-GROW"] == 1700.0  # 1300 in stock + 400 on order
+    rows = view.receive_rows
+    assert [r["product"] for r in rows] == ["PIG-GROW", "RW-SLAB"]
+    # prefilled from the order lines: quantity, unit, the bay that holds the product already
+    assert rows[0]["inputs"]["qty"].text() == "400" and rows[0]["unit"] == "kg"
+    assert rows[0]["inputs"]["bay"].currentData() == "A-01"
+    assert rows[1]["inputs"]["qty"].text() == "60" and rows[1]["unit"] == "piece"
+    rows[0]["inputs"]["lot"].setText("AF-771")
+    rows[0]["inputs"]["qty"].setText("380")  # 20 kg short on the lorry
+    rows[0]["inputs"]["bay"].setCurrentIndex(rows[0]["inputs"]["bay"].findData("A-02"))
+    rows[0]["inputs"]["production"].setText("2026-02-20")
+    rows[1]["inputs"]["lot"].setText("RW-5")
+    rows[1]["inputs"]["expiry"].setText("2026-03-15")
+    _reload(qtbot, view, lambda: view.receive_button.click())
+    assert view.error.isHidden(), view.error.text()
+    assert view.receive_error.isHidden(), view.receive_error.text()
+    with SupplyService(view.db_path) as s:
+        assert s.order(order_id).state == "delivered"
+        lots = {(x.lot_no, x.bay): x.qty for x in s.stock()}
+        assert lots[("AF-771", "A-02")] == 380.0 and lots[("RW-5", "A-01")] == 60.0
+    assert view.columns["delivered"].count() == 1 and view.columns["confirmed"].count() == 0
+    assert view.receive_box.isHidden()
+    # in Lots with the expiry colour: RW-5 has 14 days left, inside 30 days (yellow)
+    shown = {view.lots.item(i, 1).text(): i for i in range(view.lots.rowCount())}
+    assert view.lots.item(shown["RW-5"], 0).background().color().name() == "#fff1a8"
+    assert view.lots.item(shown["AF-771"], 5).text() == "2026-05-21"  # production + 90 days
+    position = {r.product: r.position for r in view.state.reorder}
+    assert position["PIG-GROW"] == 1680.0  # what arrived, no longer the 400 on order
+    assert position["RW-SLAB"] == 60.0
+
+
+def test_bad_receipt_refused_in_place(qtbot, supply_view):
+    view = supply_view
+    order_id = _purchase_order(qtbot, view)
+    qty = view.receive_rows[1]["inputs"]["qty"]
+    qty.setText("-5")
+    view.receive()
+    assert view.receive_error.text() == "RW-SLAB: quantity must be more than 0 piece, got -5"
+    assert "d1242f" in qty.styleSheet()
+    qty.setText("lots")
+    view.receive()
+    assert "'lots' is not a number" in view.receive_error.text()
+    qty.setText("60")
+    view.receive_rows[0]["inputs"]["expiry"].setText("30/06/2026")
+    view.receive()
+    assert "not a date; write YYYY-MM-DD" in view.receive_error.text()
+    assert qty.styleSheet() == ""
+    with SupplyService(view.db_path) as s:
+        assert s.order(order_id).state == "confirmed"
+        assert len(s.stock()) == 2  # nothing booked
+
+
+def test_customer_order_with_pick_up_slot(qtbot, supply_view):
+    view = supply_view
+    view.new_party.setText("Hoeve De Linde")
+    view.new_lines.setText("PIG-GROW=100")
+    view.slot_start.setText("2026-03-02 08:00")
+    view.slot_end.setText("2026-03-02 07:00")
+    view.create_order()
+    assert "ends (2026-03-02 07:00) before it starts" in view.error.text()
+    view.slot_end.setText("2026-03-02 09:30")
+    _reload(qtbot, view, view.create_order)
+    order = view.state.orders[-1]
+    assert (order.slot_start, order.slot_end) == ("2026-03-02T08:00", "2026-03-02T09:30")
+    assert "pick-up 2026-03-02 08:00–09:30" in view.columns["draft"].item(0).text()
+
+
 def test_whatif_runs_variants_with_progress(qtbot):
     from app.gui.views.whatif import WhatIfView
 

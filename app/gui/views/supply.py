@@ -1,5 +1,6 @@
 """Supply: orders board by state, pick list for the loader, lots with expiry colours, alerts,
-reorder suggestions, and a scanner field for GS1-128 intake.
+reorder suggestions, a scanner field for GS1-128 intake, and the goods-in form of a confirmed
+purchase order (lot, quantity, bay and dates per line).
 
 Every call goes through `supply.service.SupplyService`, one service per worker call (a service
 holds one connection and must stay on its thread).
@@ -8,13 +9,14 @@ holds one connection and must stay on its thread).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.common import ErrorLine
 from app.gui.workers import run_in_worker
+from supply.model import Receipt
 
 STATES = ("draft", "confirmed", "picking", "loaded", "delivered", "cancelled")
 #: Button text of each transition target.
@@ -55,7 +58,16 @@ class SupplyState:
     bays: list = field(default_factory=list)
     products: list = field(default_factory=list)
     picks: dict = field(default_factory=dict)
+    bay_storage: dict = field(default_factory=dict)
     today: date | None = None
+
+
+class ReceiptFieldError(ValueError):
+    """A goods-in field that cannot be booked; `field` names the input ("qty", "expiry", …)."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
 
 
 def parse_lines(text: str) -> list[tuple[str, float]]:
@@ -75,6 +87,93 @@ def parse_lines(text: str) -> list[tuple[str, float]]:
     if not out:
         raise ValueError("give at least one line: PRODUCT=QUANTITY")
     return out
+
+
+def parse_day(text: str, what: str) -> date | None:
+    """ "2026-06-30" -> date; empty -> None; anything else a one-line ValueError."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{what} {text!r} is not a date; write YYYY-MM-DD or leave it empty"
+        ) from None
+
+
+def parse_receipt(
+    product: str,
+    unit: str,
+    lot_no: str,
+    qty: str,
+    bay: str | None,
+    production: str = "",
+    expiry: str = "",
+) -> Receipt:
+    """One goods-in line from the form's texts, or `ReceiptFieldError` naming the bad field."""
+    lot_no = lot_no.strip()
+    if not lot_no:
+        raise ReceiptFieldError("lot", f"{product}: give the lot number from the label")
+    unit_words = f" {unit}" if unit else ""
+    try:
+        q = float(qty.strip().replace(",", "."))
+    except ValueError:
+        raise ReceiptFieldError(
+            "qty", f"{product}: quantity {qty.strip()!r} is not a number; give{unit_words} > 0"
+        ) from None
+    if not q > 0 or q == float("inf"):
+        raise ReceiptFieldError(
+            "qty", f"{product}: quantity must be more than 0{unit_words}, got {qty.strip()}"
+        )
+    if not bay:
+        raise ReceiptFieldError("bay", f"{product}: choose the bay or silo the goods go into")
+    try:
+        made = parse_day(production, f"{product}: production date")
+    except ValueError as exc:
+        raise ReceiptFieldError("production", str(exc)) from None
+    try:
+        until = parse_day(expiry, f"{product}: expiry date")
+    except ValueError as exc:
+        raise ReceiptFieldError("expiry", str(exc)) from None
+    if made is not None and until is not None and until < made:
+        raise ReceiptFieldError("expiry", f"{product}: expiry {until} is before production {made}")
+    return Receipt(product, lot_no, q, bay, made, until)
+
+
+def parse_slot(start: str, end: str) -> tuple[str | None, str | None]:
+    """Pick-up slot texts ("2026-03-02 08:00") -> ISO times ("2026-03-02T08:00"), both or none."""
+    start, end = start.strip(), end.strip()
+    if not start and not end:
+        return None, None
+    if not start or not end:
+        raise ValueError("give the pick-up slot's start and end, or leave both empty")
+    out = []
+    for text, what in ((start, "start"), (end, "end")):
+        try:
+            out.append(datetime.fromisoformat(text).isoformat(timespec="minutes"))
+        except ValueError:
+            raise ValueError(
+                f"pick-up slot {what} {text!r} is not a time; write YYYY-MM-DD HH:MM"
+            ) from None
+    if out[1] <= out[0]:
+        raise ValueError(f"the pick-up slot ends ({end}) before it starts ({start})")
+    return out[0], out[1]
+
+
+def default_bay(product, st: SupplyState) -> str | None:
+    """Where a product's goods go by default: a bay that holds it already, else the first bay
+    whose zone offers its storage (a silo for bulk goods)."""
+    if product is None:
+        return None
+    for s in st.stock:
+        if s.product == product.code:
+            return s.bay
+    need = {t for t in product.storage.split(",") if t}
+    for b in st.bays:
+        if (b.kind == "silo") == product.bulk and need <= set(st.bay_storage.get(b.code, ())):
+            return b.code
+    return None
 
 
 def expiry_colour(expiry: date | None, alert_days: int, today: date) -> QColor | None:
@@ -148,6 +247,7 @@ class SupplyView(QWidget):
         dv.addWidget(self.detail)
         self.actions_row = QHBoxLayout()
         dv.addLayout(self.actions_row)
+        dv.addWidget(self._receive_box())
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("reason (needed to cancel)")
         dv.addWidget(self.reason)
@@ -162,15 +262,51 @@ class SupplyView(QWidget):
         self.new_lines = QLineEdit()
         self.new_lines.setPlaceholderText("PRODUCT=QUANTITY; … e.g. PIG-GROW=500")
         self.new_lines.setToolTip("quantities in each product's unit (kg, piece, …)")
+        self.slot_start = QLineEdit()
+        self.slot_start.setPlaceholderText("from, e.g. 2026-03-02 08:00 (optional)")
+        self.slot_end = QLineEdit()
+        self.slot_end.setPlaceholderText("until, e.g. 2026-03-02 09:00")
+        for edit in (self.slot_start, self.slot_end):
+            edit.setToolTip("when the farmer comes to pick the order up (site-local time)")
+        slot = QHBoxLayout()
+        slot.addWidget(self.slot_start)
+        slot.addWidget(self.slot_end)
+        self.new_kind.currentIndexChanged.connect(self._kind_chosen)
         create = QPushButton("Create &draft")
         create.clicked.connect(self.create_order)
         form.addRow("Kind", self.new_kind)
         form.addRow("Party", self.new_party)
         form.addRow("Lines", self.new_lines)
+        form.addRow("Pick-up", slot)
         form.addRow(create)
         low.addWidget(new, stretch=1)
         v.addLayout(low, stretch=1)
         return w
+
+    def _receive_box(self) -> QGroupBox:
+        """Goods in for a confirmed purchase order: one row of inputs per order line."""
+        self.receive_box = QGroupBox("Receive goods")
+        self.receive_box.setToolTip(
+            "what arrived, from the delivery labels: it is booked into stock and the purchase "
+            "order is marked delivered"
+        )
+        v = QVBoxLayout(self.receive_box)
+        self.receive_grid = QGridLayout()
+        v.addLayout(self.receive_grid)
+        self.receive_error = ErrorLine()
+        v.addWidget(self.receive_error)
+        self.receive_button = QPushButton("&Book in and mark received")
+        self.receive_button.clicked.connect(self.receive)
+        v.addWidget(self.receive_button)
+        self.receive_rows: list[dict] = []
+        self.receive_order_id: int | None = None
+        self.receive_box.hide()
+        return self.receive_box
+
+    def _kind_chosen(self, _i: int) -> None:
+        customer = self.new_kind.currentData() == "customer"
+        for w in (self.slot_start, self.slot_end):
+            w.setEnabled(customer)
 
     def _loading_tab(self) -> QWidget:
         w = QWidget()
@@ -267,6 +403,7 @@ class SupplyView(QWidget):
                 products={p.code: p for p in s.products()},
                 today=s.today(),
             )
+            st.bay_storage = {b.code: s.bay_storage(b.code) for b in st.bays}
             for o in st.orders:
                 if o.state in ("confirmed", "picking"):
                     st.picks[o.id] = s.pick_list(o.id)
@@ -281,7 +418,7 @@ class SupplyView(QWidget):
         """Read the supply state (worker) and show it."""
         run_in_worker(self.read_state, on_done=self._show, on_error=self.error.show_error)
 
-    def _call(self, method: str, *args, done_text: str = "", **kwargs) -> None:
+    def _call(self, method: str, *args, done_text: str = "", on_error=None, **kwargs) -> None:
         def work():
             with self._service() as s:
                 return getattr(s, method)(*args, **kwargs)
@@ -292,23 +429,66 @@ class SupplyView(QWidget):
                 self.scan_result.setText(done_text.format(result=result))
             self.reload()
 
-        run_in_worker(work, on_done=ok, on_error=self.error.show_error)
+        run_in_worker(work, on_done=ok, on_error=on_error or self.error.show_error)
 
     # -- actions ---------------------------------------------------------------------------
     def create_order(self) -> None:
         """Create a draft order from the form."""
+        kind = self.new_kind.currentData()
         try:
             lines = parse_lines(self.new_lines.text())
+            slot = (None, None)
+            if kind == "customer":
+                slot = parse_slot(self.slot_start.text(), self.slot_end.text())
         except ValueError as exc:
             self.error.show_error(str(exc))
             return
         self._call(
             "create_order",
-            self.new_kind.currentData(),
+            kind,
             self.new_party.text(),
             lines,
             self.who.text(),
+            slot_start=slot[0],
+            slot_end=slot[1],
         )
+
+    def receive(self) -> None:
+        """Check the goods-in form in place, then book it (worker): lots in, order delivered."""
+        order_id = self.receive_order_id
+        if order_id is None:
+            return
+        for row in self.receive_rows:
+            for w in row["inputs"].values():
+                w.setStyleSheet("")
+        receipts = []
+        for row in self.receive_rows:
+            try:
+                receipts.append(
+                    parse_receipt(
+                        row["product"],
+                        row["unit"],
+                        row["inputs"]["lot"].text(),
+                        row["inputs"]["qty"].text(),
+                        row["inputs"]["bay"].currentData(),
+                        row["inputs"]["production"].text(),
+                        row["inputs"]["expiry"].text(),
+                    )
+                )
+            except ReceiptFieldError as exc:
+                bad = row["inputs"][exc.field]
+                bad.setStyleSheet("border: 2px solid #d1242f;")
+                bad.setFocus()
+                self.receive_error.show_error(str(exc))
+                return
+        self.receive_error.clear_error()
+        self.receive_button.setEnabled(False)
+
+        def failed(message: str) -> None:
+            self.receive_button.setEnabled(True)
+            self.receive_error.show_error(message)
+
+        self._call("receive_order", order_id, receipts, self.who.text(), on_error=failed)
 
     def transition(self, order_id: int | None, target: str) -> None:
         """Move an order to `target` through the service's state machine."""
@@ -327,8 +507,8 @@ class SupplyView(QWidget):
             order = next((o for o in self.state.orders if o.id == order_id), None)
             if order is not None and order.kind == "purchase":
                 self.error.show_error(
-                    "A purchase order is delivered by receiving its goods: scan the labels "
-                    "under Lots and alerts."
+                    "A purchase order is delivered by receiving its goods: fill in Receive "
+                    "goods under the selected order."
                 )
                 return
             self._call("deliver", order_id, who)
@@ -367,7 +547,8 @@ class SupplyView(QWidget):
                 lines = ", ".join(
                     f"{ln.product} {ln.qty:g} {_unit(st, ln.product)}".rstrip() for ln in o.lines
                 )
-                item = QListWidgetItem(f"#{o.id} {o.kind} · {o.party}\n{lines}")
+                when = f"\npick-up {slot_words(o)}" if o.slot_start else ""
+                item = QListWidgetItem(f"#{o.id} {o.kind} · {o.party}\n{lines}{when}")
                 item.setData(Qt.ItemDataRole.UserRole, o.id)
                 lst.addItem(item)
                 if o.id == self.selected_order:
@@ -455,21 +636,92 @@ class SupplyView(QWidget):
         order = next((o for o in self.state.orders if o.id == self.selected_order), None)
         if order is None:
             self.detail.setText("Select an order on the board.")
+            self._show_receive(None)
             return
         lines = "<br>".join(
             f"{ln.product}: {ln.qty:g} "
             f"{self.state.products[ln.product].unit if ln.product in self.state.products else ''}"
             for ln in order.lines
         )
+        when = f"<br>pick-up {slot_words(order)}" if order.slot_start else ""
         self.detail.setText(
             f"<b>#{order.id} {order.kind} order · {order.party}</b> ({order.state})<br>{lines}"
+            f"{when}"
         )
+        self._show_receive(order)
         for target in TRANSITIONS[order.kind].get(order.state, ()):
+            if order.kind == "purchase" and target == "delivered":
+                continue  # delivered by the Receive goods form, which books the lots in
             b = QPushButton(ACTIONS.get(target, target))
             b.setToolTip(f"move the order from {order.state} to {target}")
             b.clicked.connect(lambda _=False, t=target, oid=order.id: self.transition(oid, t))
             self.actions_row.addWidget(b)
             self.action_buttons[target] = b
+
+    def _show_receive(self, order) -> None:
+        """The goods-in form for a confirmed purchase order, prefilled from its lines; kept as
+        typed while the same order stays selected."""
+        if order is None or order.kind != "purchase" or order.state != "confirmed":
+            self.receive_order_id = None
+            self.receive_box.hide()
+            return
+        self.receive_box.setTitle(f"Receive goods of purchase order #{order.id}")
+        self.receive_box.show()
+        if self.receive_order_id == order.id and self.receive_rows:
+            self._fill_bays()
+            return
+        self.receive_order_id = order.id
+        self.receive_error.clear_error()
+        self.receive_button.setEnabled(True)
+        while self.receive_grid.count():
+            w = self.receive_grid.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        heads = ("Product", "Lot number", "Quantity", "", "Bay", "Production", "Expiry")
+        for j, text in enumerate(heads):
+            self.receive_grid.addWidget(QLabel(text), 0, j)
+        self.receive_rows = []
+        for i, ln in enumerate(order.lines, start=1):
+            product = self.state.products.get(ln.product)
+            unit = product.unit if product else ""
+            lot = QLineEdit(f"PO{order.id}-{i}")
+            lot.setToolTip("the supplier's lot number from the label (keep the suggestion if none)")
+            qty = QLineEdit(f"{ln.qty:g}")
+            qty.setToolTip(f"quantity that arrived, in {unit or 'the product unit'}")
+            bay = QComboBox()
+            bay.setToolTip("the bay or silo the goods go into")
+            production = QLineEdit()
+            production.setPlaceholderText("YYYY-MM-DD")
+            production.setToolTip("production date from the label (optional)")
+            expiry = QLineEdit()
+            expiry.setPlaceholderText("YYYY-MM-DD")
+            expiry.setToolTip(
+                "expiry date from the label (optional: else production or today + shelf life)"
+            )
+            inputs = {
+                "lot": lot,
+                "qty": qty,
+                "bay": bay,
+                "production": production,
+                "expiry": expiry,
+            }
+            row = {"product": ln.product, "unit": unit, "inputs": inputs}
+            self.receive_rows.append(row)
+            cells = (QLabel(ln.product), lot, qty, QLabel(unit), bay, production, expiry)
+            for j, w in enumerate(cells):
+                self.receive_grid.addWidget(w, i, j)
+        self._fill_bays()
+
+    def _fill_bays(self) -> None:
+        for row in self.receive_rows:
+            box = row["inputs"]["bay"]
+            current = box.currentData() or default_bay(
+                self.state.products.get(row["product"]), self.state
+            )
+            box.clear()
+            for b in self.state.bays:
+                box.addItem(b.code, b.code)
+            box.setCurrentIndex(max(0, box.findData(current)))
 
     def _show_picks(self) -> None:
         oid = self.picking_order()
@@ -493,3 +745,12 @@ def _unit(st: SupplyState, product: str) -> str:
     """The unit a product is counted in ('' when the product is unknown)."""
     p = st.products.get(product)
     return p.unit if p is not None else ""
+
+
+def slot_words(order) -> str:
+    """ "2026-03-02T08:00".."2026-03-02T09:00" -> "2026-03-02 08:00–09:00"."""
+    start = (order.slot_start or "").replace("T", " ")
+    end = (order.slot_end or "").replace("T", " ")
+    if end[:10] == start[:10]:
+        end = end[11:]
+    return f"{start}–{end}" if end else start
