@@ -82,6 +82,46 @@ class SessionConfig:
         return f"greenhouse on {self.port}"
 
 
+#: The settings whose change is logged as a `config_change` event, with their words.
+CONFIG_FIELDS: dict[str, str] = {
+    "port": "link",
+    "nodes_path": "node maps",
+    "db_path": "database",
+    "speed": "speed",
+}
+
+
+def config_changes(old: SessionConfig, new: SessionConfig) -> dict[str, list[Any]]:
+    """The logged settings that differ between `old` and `new`: {field: [old, new]}.
+
+    Paths are given as text and the simulated greenhouse's port as None, so the result is
+    plain JSON for the event log.
+    """
+    out: dict[str, list[Any]] = {}
+    for name in CONFIG_FIELDS:
+        a, b = getattr(old, name), getattr(new, name)
+        if name == "speed":
+            a, b = float(a), float(b)
+        else:
+            a = None if a is None else str(a)
+            b = None if b is None else str(b)
+        if a != b:
+            out[name] = [a, b]
+    return out
+
+
+def describe_changes(changes: dict[str, list[Any]]) -> str:
+    """One line for the event log, e.g. "settings changed: speed 60x -> 600x"."""
+    words = {
+        "port": lambda v: v or "simulated greenhouse",
+        "nodes_path": lambda v: v or "virtual greenhouse node maps",
+        "db_path": str,
+        "speed": lambda v: f"{v:g}x",
+    }
+    parts = [f"{CONFIG_FIELDS[k]} {words[k](a)} -> {words[k](b)}" for k, (a, b) in changes.items()]
+    return "settings changed: " + ", ".join(parts)
+
+
 class RecentRecorder:
     """Passes records on to the database recorder and keeps the latest ticks for live trends."""
 
@@ -155,8 +195,12 @@ class Snapshot:
 class Session:
     """Device (if simulated), bus poller, control loop and recorder, started and stopped as one."""
 
-    def __init__(self, config: SessionConfig | None = None) -> None:
+    def __init__(
+        self, config: SessionConfig | None = None, *, changed_from: SessionConfig | None = None
+    ) -> None:
         self.config = config or SessionConfig()
+        # the settings this session replaces: what changed is logged once the loop starts
+        self.changed_from = changed_from
         self.who = current_user()
         self.device = None
         self.server = None
@@ -227,11 +271,30 @@ class Session:
             strategy_every_s=PLANT_TICK_S,
             alarms=cfg.alarms,
         )
+        if self.changed_from is not None:
+            self._record_config_change(config_changes(self.changed_from, cfg))
         self.loop.start()
         if cfg.autorun:
             self._thread = threading.Thread(target=self._run, name="control loop", daemon=True)
             self._thread.start()
         self.started = True
+
+    def _record_config_change(self, changes: dict[str, list[Any]]) -> None:
+        """Log changed settings (port, node maps, database, speed) with who changed them."""
+        from controllers.records import Event
+
+        if not changes:
+            return
+        self.recorder.record_event(
+            Event(
+                self.loop.plant_clock(),
+                "config_change",
+                "settings",
+                describe_changes(changes),
+                who=self.who,
+                data={"changed": changes},
+            )
+        )
 
     def _run(self) -> None:
         try:
@@ -341,15 +404,18 @@ class Session:
             raise SessionError("the control loop is not running; start it from Settings")
 
     def set_speed(self, speed: float) -> None:
-        """Change the simulated plant's speed (plant seconds per wall second)."""
+        """Change the simulated plant's speed (plant seconds per wall second); logged."""
         if not (math.isfinite(speed) and speed > 0):
             raise SessionError(f"speed {speed!r} must be a positive number")
+        old = float(self.config.speed)
         self.config.speed = float(speed)
         if self.device is not None:
             self.device.sync()  # time so far at the old speed
             self.device.speed = float(speed)
             if self.loop is not None and self.config.tick_s is None:
                 self.loop.tick_s = tick_for_speed(speed)
+        if self.running and old != float(speed):
+            self._record_config_change({"speed": [old, float(speed)]})
 
     def apply_rules(self, rules: Any, *, who: str, why: str) -> dict[str, Any]:
         """Put new grower rules in force on the running loop; log the change with who and why.

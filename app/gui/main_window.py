@@ -238,8 +238,8 @@ class MainWindow(QMainWindow):
         """Stop the running session and start one with `config`."""
         self.timer.stop()
         self.session.stop()
-        self.config = config
-        self.session = Session(config)
+        old, self.config = self.config, config
+        self.session = Session(config, changed_from=old)
         self._seen = 0
         self.speed.setVisible(config.simulated)
         self.start_session()

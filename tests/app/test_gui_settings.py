@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from app.gui.views.settings import SIMULATED, SettingsDialog
-from drivers.nodes import load_nodes
+from app.session import Session, SessionConfig
+from drivers.nodes import DEFAULT_NODES_PATH, load_nodes
 from sim.device_faults import FaultConfig, FaultInjector
 from store.db import open_store
+from store.events import search
 from tests.app.conftest import tick
 
 
@@ -89,6 +91,78 @@ def test_settings_result_restarts_the_loop_at_the_new_speed(
     tick(window, 2, manual_clock)
     with open_store(new.db_path, readonly=True) as store:
         assert store.conn.execute("SELECT COUNT(*) FROM ticks").fetchone()[0] == 2
+        changes = search(store, kinds=("config_change",))
+        started = search(store, kinds=("loop_started",))
+    # the new database says what changed, by whom, before the loop started on it
+    assert len(changes) == 1
+    change = changes[0]
+    assert change.who == window.session.who and change.source == "settings"
+    assert change.data == {
+        "changed": {
+            "speed": [60.0, 600.0],
+            "db_path": [str(tmp_path / "serra.sqlite"), str(tmp_path / "other.sqlite")],
+        }
+    }
+    assert change.message == (
+        f"settings changed: database {tmp_path / 'serra.sqlite'} -> "
+        f"{tmp_path / 'other.sqlite'}, speed 60x -> 600x"
+    )
+    assert change.id < started[0].id
+
+
+def test_settings_applied_unchanged_log_no_config_change_and_a_new_port_logs_one(
+    make_window, manual_clock, qtbot, tmp_path
+):  # fmt: skip
+    window = make_window()
+    dialog = SettingsDialog(window.config, window.session, window)
+    same = dialog.result_config()
+    same.clock, same.autorun = manual_clock, False
+    with qtbot.waitSignal(window.session_started, timeout=60_000):
+        window.restart(same)
+    nodes = DEFAULT_NODES_PATH  # the same maps, now named by file
+    dialog = SettingsDialog(window.config, window.session, window)
+    dialog.nodes.setText(str(nodes))
+    # a real port: another session's simulated greenhouse serves the link
+    other = Session(
+        SessionConfig(db_path=tmp_path / "device.sqlite", clock=manual_clock, autorun=False)
+    )
+    other.start()
+    try:
+        dialog.port.setCurrentText(other.address)
+        changed = dialog.result_config()
+        changed.clock, changed.autorun = manual_clock, False
+        with qtbot.waitSignal(window.session_started, timeout=60_000):
+            window.restart(changed)
+        assert window.start_error == ""
+        window.session.stop()
+    finally:
+        other.stop()
+    with open_store(window.config.db_path, readonly=True) as store:
+        events = search(store, kinds=("config_change",))
+    assert [e.data["changed"] for e in events] == [
+        {
+            "port": [None, other.address],
+            "nodes_path": [None, str(nodes)],
+        }
+    ]
+    assert events[0].message == (
+        f"settings changed: link simulated greenhouse -> {other.address}, "
+        f"node maps virtual greenhouse node maps -> {nodes}"
+    )
+
+
+def test_speed_change_from_the_status_bar_is_logged_once(make_window, manual_clock):
+    window = make_window()
+    tick(window, 1, manual_clock)
+    window.speed.setCurrentIndex(window.speed.findData(300.0))
+    window.session.set_speed(300.0)  # choosing the speed in force again changes nothing
+    window.session.stop()
+    with open_store(window.config.db_path, readonly=True) as store:
+        events = search(store, kinds=("config_change",))
+    assert [(e.data, e.who) for e in events] == [
+        ({"changed": {"speed": [60.0, 300.0]}}, window.session.who)
+    ]
+    assert window.session.device.speed == 300.0
 
 
 def test_failsafe_banner_shows_while_readings_are_corrupt_and_goes_when_good(
