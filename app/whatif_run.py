@@ -1,4 +1,10 @@
-"""What-if seasons without Qt: variants of the grower rules over a weather window.
+"""What-if seasons without Qt: variants of the grower rules, or setpoint schedules replayed over
+them, over a weather window.
+
+A `schedule` variant is the `serra sim run --strategy schedule --setpoints CSV` season: grower
+rules (with the variant's changes) whose setpoints the CSV's columns replace where it gives them.
+`run_season` takes one schedule for all its greenhouses, so variants are run in groups: the
+grower-rules variants together, and each schedule file's variants together.
 
 `run_whatif_in_process` runs the seasons in a child process, so the simulation never holds the
 GUI process's interpreter lock (compiled kernels do not release it); progress comes back per
@@ -17,6 +23,45 @@ from typing import Any
 
 class WhatIfError(ValueError):
     """A what-if run that cannot be started; the message says what to change."""
+
+
+#: Variant kinds: grower rules, or a setpoint schedule CSV replayed over them.
+STRATEGIES = ("grower", "schedule")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One season of a what-if: a name, setpoint changes (NAME=VALUE; …), the strategy and,
+    for `schedule`, the setpoint schedule CSV."""
+
+    name: str
+    changes: str = ""
+    strategy: str = "grower"
+    setpoints: str | None = None
+
+
+def as_variant(item: Variant | tuple) -> Variant:
+    """A Variant from itself or a (name, changes[, strategy[, setpoints]]) tuple."""
+    return item if isinstance(item, Variant) else Variant(*item)
+
+
+def check_variant(variant: Variant) -> None:
+    """Refuse, before any run, what can be seen without reading files: bad changes, an unknown
+    strategy, a schedule variant without a file or with a file that is not there."""
+    from pathlib import Path
+
+    where = f"variant {variant.name!r}"
+    try:
+        parse_changes(variant.changes)
+    except WhatIfError as exc:
+        raise WhatIfError(f"{where}: {exc}") from None
+    if variant.strategy not in STRATEGIES:
+        raise WhatIfError(f"{where}: strategy {variant.strategy!r} unknown; use grower or schedule")
+    if variant.strategy == "schedule":
+        if not variant.setpoints:
+            raise WhatIfError(f"{where}: choose the setpoint schedule file (CSV) to replay")
+        if not Path(variant.setpoints).is_file():
+            raise WhatIfError(f"{where}: no such schedule file: {variant.setpoints}")
 
 
 def parse_changes(text: str) -> dict[str, float]:
@@ -66,29 +111,65 @@ def run_whatif(
     path: str | None,
     start: str | None,
     days: float,
-    variants: list[tuple[str, str]],
+    variants: list[Variant | tuple],
     progress: Callable[[float], None] | None = None,
 ) -> WhatIfRun:
-    """Simulate every variant over the weather window (worker; seasons stepped together)."""
+    """Simulate every variant over the weather window (worker).
+
+    Variants sharing a schedule (or none) are stepped together in one `run_season` call; the
+    results come back in the variants' order.
+    """
     import numpy as np
 
     from controllers.grower_rules import GrowerRules
     from controllers.season import CLIMATE_COLUMNS, CROP_COLUMNS, run_season
+    from controllers.setpoints import SetpointError, load_setpoint_csv
 
+    variants = [as_variant(v) for v in variants]
     if not variants:
         raise WhatIfError("add at least one variant")
+    groups: dict[str | None, list[int]] = {}
     strategies = []
-    for name, text in variants:
+    for i, v in enumerate(variants):
+        check_variant(v)
         try:
-            strategies.append(GrowerRules.from_overrides(parse_changes(text)))
+            strategy = GrowerRules.from_overrides(parse_changes(v.changes))
         except ValueError as exc:
-            raise WhatIfError(f"variant {name!r}: {exc}") from None
+            raise WhatIfError(f"variant {v.name!r}: {exc}") from None
+        if v.strategy == "schedule":
+            strategy.name = "schedule"
+        strategies.append(strategy)
+        groups.setdefault(v.setpoints if v.strategy == "schedule" else None, []).append(i)
+    schedules = {}
+    for file in groups:
+        if file is not None:
+            try:
+                schedules[file] = load_setpoint_csv(file)
+            except SetpointError as exc:
+                names = ", ".join(repr(variants[i].name) for i in groups[file])
+                raise WhatIfError(f"variant {names}: {exc}") from None
     weather = load_whatif_weather(choice, path)
     window = weather.window(start, days)
     if len(window) < 2:
         raise WhatIfError("the weather holds no data for that start and length")
-    results = run_season(window, strategies, progress=progress)
-    run = WhatIfRun([n for n, _ in variants], [r.summary for r in results])
+    results: list = [None] * len(variants)
+    done = 0
+    for file, members in groups.items():
+
+        def part(f: float, done: int = done, size: int = len(members)) -> None:
+            if progress is not None:
+                progress((done + f * size) / len(variants))
+
+        group = run_season(
+            window,
+            [strategies[i] for i in members],
+            setpoint_schedule=schedules.get(file),
+            progress=part,
+        )
+        for i, r in zip(members, group, strict=True):
+            results[i] = r
+        done += len(members)
+    run = WhatIfRun([v.name for v in variants], [r.summary for r in results])
     per_day = max(1, round(86400.0 / window.step_s))
     k_t = CLIMATE_COLUMNS.index("tair_c")
     k_y = CROP_COLUMNS.index("yield_kg_m2")
@@ -128,7 +209,7 @@ def run_whatif_in_process(
     path: str | None,
     start: str | None,
     days: float,
-    variants: list[tuple[str, str]],
+    variants: list[Variant | tuple],
     progress: Callable[[float], None] | None = None,
 ) -> WhatIfRun:
     """`run_whatif` in a spawned child process; raises WhatIfError with the child's message."""

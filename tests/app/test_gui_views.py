@@ -232,6 +232,58 @@ def test_whatif_bad_variant_refused_in_place(qtbot):
     assert not view.running
 
 
+def test_whatif_schedule_variant_replays_the_csv(qtbot, tmp_path):
+    from app.gui.views.whatif import WhatIfView
+
+    warm = tmp_path / "warm.csv"
+    warm.write_text("time,heat_c\n2018-08-14T00:00:00+02:00,24\n")
+    view = WhatIfView()
+    qtbot.addWidget(view)
+    view.days.setValue(3)
+    view.variants.setRowCount(0)
+    view.add_variant("Warm nights (CSV)", "", "schedule", str(warm))
+    view.add_variant("Grower rules", "")
+    view.add_variant("Cold", "heat_c=16")
+    assert [v.strategy for v in view.variant_rows()] == ["schedule", "grower", "grower"]
+    seen = []
+    view.progress.valueChanged.connect(seen.append)
+    view.run()
+    qtbot.waitUntil(lambda: view.result is not None, timeout=120_000)
+    assert view.error.isHidden(), view.error.text()
+    assert view.result.names == ["Warm nights (CSV)", "Grower rules", "Cold"]
+    warm_s, grower, cold = view.result.summaries
+    assert warm_s["strategy"] == "schedule" and grower["strategy"] == "grower"
+    assert warm_s["mean_tair_c"] > grower["mean_tair_c"] + 0.5  # heating to 24 °C all day
+    assert warm_s["heat_kwh_m2"] > grower["heat_kwh_m2"] > cold["heat_kwh_m2"]
+    assert seen == sorted(seen) and seen[-1] == 100  # one bar over both season runs
+
+
+def test_whatif_bad_schedule_refused_in_place(qtbot, tmp_path):
+    from app.gui.views.whatif import WhatIfView
+
+    view = WhatIfView()
+    qtbot.addWidget(view)
+    view.days.setValue(1)
+    view.set_strategy(0, "schedule")
+    view.run()
+    assert view.error.text() == (
+        "variant 'Grower rules': choose the setpoint schedule file (CSV) to replay"
+    )
+    view.set_strategy(0, "schedule", str(tmp_path / "gone.csv"))
+    view.run()
+    assert view.error.text().startswith("variant 'Grower rules': no such schedule file: ")
+    assert not view.running
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,heat_c\n2018-08-14T00:00:00+02:00,80\n")
+    view.set_strategy(0, "schedule", str(bad))
+    view.run()
+    qtbot.waitUntil(lambda: not view.running, timeout=120_000)
+    assert view.error.text() == (
+        "variant 'Grower rules': bad.csv row 2: heat_c = 80 is outside 5..35 C"
+    )
+    assert view.result is None
+
+
 def test_history_export_csv_and_png(make_window, manual_clock, qtbot, tmp_path):
     from tests.app.conftest import tick
 

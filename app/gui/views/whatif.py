@@ -1,4 +1,5 @@
-"""What-if: run setpoint variants of the grower rules over a weather file and compare seasons."""
+"""What-if: run variants of the grower rules, or setpoint schedules replayed over them, over a
+weather file and compare the seasons."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -27,9 +29,10 @@ from PySide6.QtWidgets import (
 from app.gui.common import ErrorLine, colour, style_plot
 from app.gui.workers import run_in_worker
 from app.whatif_run import (
+    Variant,
     WhatIfError,
     WhatIfRun,
-    parse_changes,
+    check_variant,
     prepare_process_runs,
     run_whatif_in_process,
 )
@@ -44,6 +47,13 @@ DEFAULT_VARIANTS = (
     ("Warmer (+1 °C heating)", "heat_c=21.5"),
     ("CO₂ 1000 ppm", "co2_ppm=1000"),
 )
+#: Strategy column: key and words.
+STRATEGY_CHOICES = (
+    ("grower", "Grower rules"),
+    ("schedule", "Setpoint schedule…"),
+)
+#: Columns of the variants table.
+COL_NAME, COL_STRATEGY, COL_CHANGES, COL_FILE = range(4)
 #: Rows of the comparison table: summary key, label, unit, digits.
 METRICS = (
     ("yield_kg_m2", "Yield", "kg/m²", 2),
@@ -100,12 +110,19 @@ class WhatIfView(QWidget):
         grid.addWidget(self.start, 0, 3)
         grid.addWidget(QLabel("Length"), 0, 4)
         grid.addWidget(self.days, 0, 5)
-        self.variants = QTableWidget(0, 2)
-        self.variants.setHorizontalHeaderLabels(["Variant", "Setpoint changes (NAME=VALUE; …)"])
-        self.variants.horizontalHeader().setStretchLastSection(True)
+        self.variants = QTableWidget(0, 4)
+        self.variants.setHorizontalHeaderLabels(
+            ["Variant", "Strategy", "Setpoint changes (NAME=VALUE; …)", "Schedule file (CSV)"]
+        )
+        header = self.variants.horizontalHeader()
+        header.setSectionResizeMode(COL_CHANGES, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Stretch)
+        self.variants.setColumnWidth(COL_NAME, 190)
+        self.variants.setColumnWidth(COL_STRATEGY, 170)
         self.variants.setToolTip(
             "each row is one season; changes shift the grower rules, e.g. heat_c=21.5; "
-            "co2_ppm=1000 (names as in Setpoints, or climate-computer settings)"
+            "co2_ppm=1000 (names as in Setpoints, or climate-computer settings); a setpoint "
+            "schedule replays a CSV (time plus setpoint columns) over the grower rules"
         )
         for name, text in DEFAULT_VARIANTS:
             self.add_variant(name, text)
@@ -150,12 +167,45 @@ class WhatIfView(QWidget):
         split.setSizes([600, 760])  # three variants side by side without scrolling
         outer.addWidget(split, stretch=1)
 
-    def add_variant(self, name: str, changes: str) -> None:
-        """Append a variant row."""
+    def add_variant(
+        self, name: str, changes: str, strategy: str = "grower", setpoints: str | None = None
+    ) -> None:
+        """Append a variant row (`strategy` grower or schedule, `setpoints` the schedule CSV)."""
         i = self.variants.rowCount()
         self.variants.insertRow(i)
-        self.variants.setItem(i, 0, QTableWidgetItem(name))
-        self.variants.setItem(i, 1, QTableWidgetItem(changes))
+        self.variants.setItem(i, COL_NAME, QTableWidgetItem(name))
+        self.variants.setItem(i, COL_CHANGES, QTableWidgetItem(changes))
+        file = QTableWidgetItem(setpoints or "")
+        file.setToolTip("the setpoint schedule to replay; type a path or choose Setpoint schedule…")
+        self.variants.setItem(i, COL_FILE, file)
+        box = QComboBox()
+        for key, label in STRATEGY_CHOICES:
+            box.addItem(label, key)
+        box.setCurrentIndex(max(0, box.findData(strategy)))
+        box.setToolTip(
+            "grower rules (with the changes), or a setpoint schedule CSV whose columns "
+            "replace the grower rules' setpoints (as serra sim run --strategy schedule)"
+        )
+        box.activated.connect(lambda _i, b=box: self._strategy_chosen(b))
+        self.variants.setCellWidget(i, COL_STRATEGY, box)
+
+    def _strategy_chosen(self, box: QComboBox) -> None:
+        """Choosing a setpoint schedule asks for its file (unless the row has one)."""
+        row = next(
+            (i for i in range(self.variants.rowCount())
+             if self.variants.cellWidget(i, COL_STRATEGY) is box),
+            -1,
+        )  # fmt: skip
+        if row < 0 or box.currentData() != "schedule":
+            return
+        item = self.variants.item(row, COL_FILE)
+        if item is not None and item.text().strip():
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Setpoint schedule", "", "Setpoint schedule CSV (*.csv)"
+        )
+        if path:
+            self.variants.item(row, COL_FILE).setText(path)
 
     def _remove_variant(self) -> None:
         row = self.variants.currentRow()
@@ -171,25 +221,42 @@ class WhatIfView(QWidget):
             if path:
                 self.weather.setItemText(2, f"Weather file: {path}")
 
-    def variant_rows(self) -> list[tuple[str, str]]:
-        """(name, changes) of every variant row."""
+    def variant_rows(self) -> list[Variant]:
+        """Every variant row: name, changes, strategy and schedule file."""
         out = []
         for i in range(self.variants.rowCount()):
-            name = self.variants.item(i, 0)
-            text = self.variants.item(i, 1)
-            out.append((name.text() if name else f"Variant {i + 1}", text.text() if text else ""))
+            name = self.variants.item(i, COL_NAME)
+            text = self.variants.item(i, COL_CHANGES)
+            file = self.variants.item(i, COL_FILE)
+            box = self.variants.cellWidget(i, COL_STRATEGY)
+            strategy = box.currentData() if isinstance(box, QComboBox) else "grower"
+            out.append(
+                Variant(
+                    name.text() if name else f"Variant {i + 1}",
+                    text.text() if text else "",
+                    strategy,
+                    (file.text().strip() or None) if file and strategy == "schedule" else None,
+                )
+            )
         return out
 
+    def set_strategy(self, row: int, strategy: str, setpoints: str | None = None) -> None:
+        """Set a row's strategy (and schedule file) as choosing it would, without a dialog."""
+        if setpoints is not None:
+            self.variants.item(row, COL_FILE).setText(setpoints)
+        box = self.variants.cellWidget(row, COL_STRATEGY)
+        box.setCurrentIndex(box.findData(strategy))
+
     def run(self) -> None:
-        """Start the seasons in a worker; progress and results arrive on the GUI thread."""
+        """Start the seasons in a worker; progress and results arrive on the GUI thread.
+
+        Changes, strategy and whether the schedule file is there are checked here; the file's
+        contents are read (and any row or column error reported) by the run itself."""
         if self.running:
             return
         try:
-            for name, text in self.variant_rows():
-                try:
-                    parse_changes(text)
-                except WhatIfError as exc:
-                    raise WhatIfError(f"variant {name!r}: {exc}") from None
+            for variant in self.variant_rows():
+                check_variant(variant)
         except WhatIfError as exc:
             self.error.show_error(str(exc))
             return
