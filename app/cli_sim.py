@@ -111,6 +111,8 @@ def _setup(args: argparse.Namespace):
 
     if args.days is not None and args.days <= 0:
         raise CliError(f"--days must be positive, got {args.days:g}")
+    if args.weather_columns and not args.weather:
+        raise CliError("--weather-columns maps the columns of a --weather file; give --weather too")
     if args.strategy == "schedule" and not args.setpoints:
         raise CliError("--strategy schedule needs --setpoints CSV")
     config = load_config(args.config)
@@ -152,13 +154,20 @@ def _run(args: argparse.Namespace) -> int:
     from controllers.season import run_season
     from controllers.season_files import write_season_outputs
 
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CliError(f"--out {args.out}: exists and is not a folder; name a folder")
     try:
         weather, config, strategy, run_kwargs = _setup(args)
         result = run_season(weather, strategy, config, record=bool(args.out), **run_kwargs)[0]
     except _input_errors() as exc:
         raise CliError(str(exc)) from None
     if args.out:
-        write_season_outputs(result, args.out, weather.site.timezone)
+        try:
+            write_season_outputs(result, args.out, weather.site.timezone)
+        except OSError as exc:
+            raise CliError(
+                f"--out {args.out}: cannot write the season files ({exc.strerror})"
+            ) from None
     json.dump(result.summary, sys.stdout)
     sys.stdout.write("\n")
     return 0

@@ -53,6 +53,8 @@ def read_schedule_csv(
             rows = list(csv.reader(fh))
     except OSError as exc:
         raise error(f"{path}: cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8 text; save the file as UTF-8 CSV") from None
     if not rows:
         raise error(f"{name}: empty file; expected a header 'time,<column>,...'")
     header = [h.strip() for h in rows[0]]

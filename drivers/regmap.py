@@ -146,6 +146,8 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise MapError(f"{path}: cannot read {what} ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise MapError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise MapError(f"{path}: not UTF-8 text; save the {what} as UTF-8") from None
 
 
 def load_map(path: str | Path) -> RegisterMap:

@@ -145,6 +145,10 @@ def load_config(path: str | Path | None = None) -> GreenhouseConfig:
             user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{source}: no such config file") from None
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot read the config file ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{source}: not UTF-8 text; save the config as UTF-8") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML ({exc})") from None
     merged = {section: dict(table) for section, table in _DEFAULTS.items()}

@@ -131,6 +131,8 @@ def _read_toml(path: Path, source: str) -> dict[str, Any]:
         raise EconomicsError(f"{source}: cannot read price file ({exc.strerror})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise EconomicsError(f"{source}: invalid TOML ({exc})") from exc
+    except UnicodeDecodeError:
+        raise EconomicsError(f"{source}: not UTF-8 text; save the price file as UTF-8") from None
 
 
 @lru_cache(maxsize=1)

@@ -129,18 +129,21 @@ BAD_INPUTS = pytest.mark.parametrize(
             "act.csv row 2: vent_lee_pct = 150 is outside 0..100 %",
         ),
         ({}, ["--days", "0"], "--days must be positive"),
+        ({"gh.toml": "\udcff"}, ["--config", "@gh.toml"], "not UTF-8 text"),
+        ({"sp.csv": "time,heat_c\n\udcff\n"}, ["--setpoints", "@sp.csv"], "not UTF-8 text"),
+        ({}, ["--weather-columns", "time=Date"], "give --weather too"),
     ],
     ids=[
         "unknown-weather-columns", "time-backwards", "start-before-file", "length-past-file",
         "setpoint-out-of-range", "set-out-of-range", "unknown-config-key", "actuator-out-of-range",
-        "zero-days",
+        "zero-days", "config-not-utf8", "setpoints-not-utf8", "columns-no-weather",
     ],
 )  # fmt: skip
 
 
 def _files(tmp_path, setup: dict[str, str], args: list[str]) -> list[str]:
     for name, text in setup.items():
-        (tmp_path / name).write_text(text)
+        (tmp_path / name).write_bytes(text.encode("utf-8", "surrogateescape"))
     return [str(tmp_path / a[1:]) if a.startswith("@") else a for a in args]
 
 
@@ -154,6 +157,15 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(capsys, tmp_path, setup,
     assert len(stderr.strip().splitlines()) == 1
     assert expected in stderr
     assert not out.exists()
+
+
+def test_out_naming_a_file_is_refused_before_the_season_runs(capsys, tmp_path):
+    out = tmp_path / "season.json"
+    out.write_text("keep me")
+    code, stdout, stderr = run_cli(capsys, "sim", "run", "--days", "1", "--out", str(out))
+    assert (code, stdout) == (2, "")
+    assert f"--out {out}: exists and is not a folder" in stderr
+    assert out.read_text() == "keep me"
 
 
 @BAD_INPUTS
