@@ -263,9 +263,9 @@ class SupplyView(QWidget):
         self.new_lines.setPlaceholderText("PRODUCT=QUANTITY; … e.g. PIG-GROW=500")
         self.new_lines.setToolTip("quantities in each product's unit (kg, piece, …)")
         self.slot_start = QLineEdit()
-        self.slot_start.setPlaceholderText("from, e.g. 2026-03-02 08:00 (optional)")
+        self.slot_start.setPlaceholderText("from 2026-03-02 08:00")
         self.slot_end = QLineEdit()
-        self.slot_end.setPlaceholderText("until, e.g. 2026-03-02 09:00")
+        self.slot_end.setPlaceholderText("until 2026-03-02 09:00")
         for edit in (self.slot_start, self.slot_end):
             edit.setToolTip("when the farmer comes to pick the order up (site-local time)")
         slot = QHBoxLayout()
