@@ -23,6 +23,7 @@ from controllers.strategy import Strategy, StrategyContext, make_context
 from drivers.signals import ACTUATORS, MEASUREMENTS
 from sim.config import PARAM_INDEX, GreenhouseConfig, load_config
 from sim.crop import (
+    C_ABORTED,
     C_HARV_A_KG,
     C_HARV_A_N,
     C_HARV_B_KG,
@@ -337,6 +338,7 @@ def _summary(g, weather, strategy, config, acc, crop, daily, weeks, stats, days,
         "yield_class_a_kg_m2": round(yield_a, 3),
         "fruits_per_m2": round(fruits, 2),
         "fruits_class_a_per_m2": round(fruits_a, 2),
+        "fruits_aborted_per_m2": round(float(crop[C_ABORTED]), 2),
         "mean_fruit_weight_kg": round((yield_a + yield_b) / fruits, 4) if fruits else 0.0,
         **money,
         "heat_kwh_m2": round(heat_kwh, 2),

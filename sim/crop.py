@@ -67,9 +67,8 @@ N_COHORTS = 64
 P_PLANTS = PARAM_INDEX["crop.plants_per_m2"]
 P_STEMS = PARAM_INDEX["crop.stems_per_m2"]
 P_MAINTAINED = PARAM_INDEX["crop.fruits_maintained_pct"]
-P_LAI0 = PARAM_INDEX["crop.initial_lai"]
-P_LEAF0 = PARAM_INDEX["crop.initial_leaf_dm_g_m2"]
-P_STEM0 = PARAM_INDEX["crop.initial_stem_dm_g_m2"]
+P_LEAF0 = PARAM_INDEX["crop.initial_leaf_dm_g_plant"]
+P_STEM0 = PARAM_INDEX["crop.initial_stem_dm_g_plant"]
 P_MAX_LAI = PARAM_INDEX["crop.max_lai"]
 P_SLA = PARAM_INDEX["crop.specific_leaf_area_m2_g"]
 P_K = PARAM_INDEX["crop.extinction_coefficient"]
@@ -108,9 +107,9 @@ _FRUITLET_FRESH_G = 0.5  # fresh weight of a fruit at set
 def init_crop(p, crop, fr_n, fr_w, fr_s) -> None:
     """Young plants at planting: leaves and stems, no fruits."""
     crop[:] = 0.0
-    crop[C_LEAF] = p[P_LEAF0]
-    crop[C_STEM] = p[P_STEM0]
-    crop[C_LAI] = p[P_LAI0]
+    crop[C_LEAF] = p[P_LEAF0] * p[P_PLANTS]
+    crop[C_STEM] = p[P_STEM0] * p[P_PLANTS]
+    crop[C_LAI] = crop[C_LEAF] * p[P_SLA]
     crop[C_T24] = 20.0
     crop[C_SUPPLY24] = 1.0
     fr_n[:] = 0.0
