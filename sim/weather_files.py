@@ -323,7 +323,7 @@ def load_weather(
     Missing or NaN samples are interpolated over gaps up to 1 h; a longer gap raises WeatherError
     naming its local time span unless `fill_gaps` (then it is interpolated too). `step_s` resamples
     the result (default: 300 s for WUR files, 3600 s for the reference year, else the file's
-    median step).
+    most common step).
     """
     path = Path(path)
     name = path.name
@@ -398,8 +398,10 @@ def load_weather(
         raise WeatherError(f"{name}: only {len(utc)} data row; need at least 2")
 
     if grid_step is None:
-        grid_step = float(np.median(np.diff(utc)))
-        grid_step = max(1.0, round(grid_step))
+        # the logger's interval is its most common spacing (gaps and jitter aside); on a tie
+        # the shorter one, so a gap never sets the grid
+        spacings, counts = np.unique(np.round(np.diff(utc)), return_counts=True)
+        grid_step = max(1.0, float(spacings[np.argmax(counts)]))
 
     if "wind_dir_deg" in cols and kind == "wur":
         decoded = _decode_wur_wind_direction(cols["wind_dir_deg"])

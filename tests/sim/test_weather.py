@@ -459,3 +459,18 @@ def test_reference_year_window_takes_month_and_day_from_any_year():
     assert len(ref.window("2024-02-29", 1)) == 24
     assert len(ref.window("2018-08-14", 400)) == 400 * 24
     assert len(load_weather(REFERENCE_YEAR_FILE, step_s=1800)) == 2 * 8760
+
+
+def test_the_grid_follows_the_loggers_interval_not_its_gaps(tmp_path):
+    path = tmp_path / "gappy.csv"
+    path.write_text(
+        "time,T,RH,G,W\n"
+        "2018-09-01T00:00:00+02:00,10,80,0,2\n"
+        "2018-09-01T00:50:00+02:00,11,80,0,2\n"
+        "2018-09-01T00:55:00+02:00,12,80,0,2\n"
+    )
+    columns = {"time": "time", "tout_c": "T", "rhout_pct": "RH", "iglob_w_m2": "G", "wind_m_s": "W"}
+    weather = load_weather(path, columns=columns)
+    assert weather.step_s == 300.0
+    assert len(weather) == 12
+    assert weather["tout_c"][5] == pytest.approx(10.5)  # 00:25, halfway through the gap
