@@ -67,6 +67,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="shell command run per alarm, with $SERRA_ALARM_MESSAGE etc.",
     )
     run.add_argument("--desktop-notify", action="store_true", help="notify-send per alarm")
+    run.add_argument(
+        "--keep-raw-days",
+        type=float,
+        default=30.0,
+        metavar="N",
+        help="days of raw ticks kept; older ones remain only as 5-min and hourly rollups "
+        "(default 30)",
+    )
     run.add_argument("--max-ticks", type=int, metavar="N", help="stop cleanly after N ticks")
     run.set_defaults(handler=run_loop)
 
@@ -175,19 +183,18 @@ def _notifier(args: argparse.Namespace):
 
 def run_loop(args: argparse.Namespace) -> int:
     """Run the control loop until SIGINT/SIGTERM (or --max-ticks); exit 0 on a clean stop."""
-    from controllers.clock import PlantClock
-    from controllers.loop import ControlLoop, LoopError, default_site
+    from app.db_lock import DbLockError, acquire_db_lock
+    from controllers.loop import default_site
     from controllers.overrides import OverrideError
     from drivers.errors import DriverError
     from drivers.nodes import load_nodes
     from drivers.poller import BusPoller
-    from store.errors import StoreError
-    from store.recorder import SqliteRecorder
 
     checks = (
         ("--tick", args.tick),
         ("--speed", args.speed),
         ("--strategy-every", args.strategy_every),
+        ("--keep-raw-days", args.keep_raw_days),
     )
     for name, value in checks:
         if not (math.isfinite(value) and value > 0):
@@ -214,8 +221,30 @@ def run_loop(args: argparse.Namespace) -> int:
     except DriverError as exc:
         raise _error(str(exc)) from None
     try:
-        recorder = SqliteRecorder(db).open()
+        # one writer per database: a GUI or another `serra run` on it refuses this one
+        db_lock = acquire_db_lock(db)
+    except DbLockError as exc:
+        bus.close()
+        raise _error(str(exc)) from None
+    try:
+        return _run_locked(args, db, bus, strategy, start, site, notify, overrides)
+    finally:
+        db_lock.unlock()
+
+
+def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
+    """The part of `run_loop` that runs while this process holds the database's lock."""
+    from controllers.clock import PlantClock
+    from controllers.loop import ControlLoop, LoopError
+    from store.errors import StoreError
+    from store.recorder import SqliteRecorder
+    from store.rollups import Retention
+
+    retention = Retention(raw_s=args.keep_raw_days * 86400.0)
+    try:
+        recorder = SqliteRecorder(db, retention=retention).open()
     except StoreError as exc:
+        bus.close()
         raise _error(str(exc)) from None
     plant_clock = PlantClock(start, args.speed)
     anchor = {"plant_s": plant_clock(), "wall_s": time.time(), "speed": args.speed}

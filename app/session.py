@@ -5,7 +5,8 @@ No Qt here: the GUI (app.gui) calls `Session.start()` in a worker thread, then r
 `acknowledge`, ...) from the GUI thread. The embedded default is the virtual greenhouse device
 (sim) served on a pseudo-terminal (or socket://127.0.0.1 where there is none), polled over that
 serial link by the real bus poller, controlled by the real control loop with grower rules, and
-recorded by the SQLite recorder in the user data directory.
+recorded by the SQLite recorder in the user data directory. A session holds its database's
+write lock (app.db_lock) from start to stop.
 """
 
 from __future__ import annotations
@@ -206,6 +207,7 @@ class Session:
         self.server = None
         self.poller = None
         self.recorder = None
+        self.db_lock = None
         self.loop = None
         self.rules = None
         self.address: str | None = None
@@ -233,6 +235,7 @@ class Session:
             raise SessionError(_plain(exc)) from None
 
     def _start(self, say: Callable[[str], None]) -> None:
+        from app.db_lock import DbLockError, acquire_db_lock
         from controllers.clock import PlantClock
         from controllers.grower_rules import GrowerRules
         from controllers.loop import ControlLoop
@@ -245,6 +248,10 @@ class Session:
             raise SessionError(f"speed {cfg.speed!r} must be a positive number")
         Path(cfg.db_path).parent.mkdir(parents=True, exist_ok=True)
         say("opening the database...")
+        try:  # one writer per database: a `serra run` or another window on it refuses this one
+            self.db_lock = acquire_db_lock(cfg.db_path)
+        except DbLockError as exc:
+            raise SessionError(str(exc)) from None
         self.recorder = RecentRecorder(SqliteRecorder(cfg.db_path, batch_ticks=1).open())
         nodes = load_nodes(cfg.nodes_path)
         if cfg.simulated:
@@ -354,6 +361,8 @@ class Session:
             self.poller.close()
         if self.server is not None:
             self.server.stop()
+        if self.db_lock is not None:
+            self.db_lock.unlock()
 
     @property
     def running(self) -> bool:

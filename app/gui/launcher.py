@@ -1,8 +1,9 @@
 """`serra` with no arguments: the main window on the embedded default, up at once.
 
 The window shows before anything slow happens; the simulated plant, bus and loop start in a
-worker ("starting simulator..."). One instance per database: a second one is refused with a
-plain message (the database lock file sits next to the database).
+worker ("starting simulator..."). One writer per database: while another Serra window or a
+`serra run` loop holds the database's lock (app.db_lock, a lock file next to the database), a
+second window is refused with a plain message naming that process.
 """
 
 from __future__ import annotations
@@ -10,22 +11,40 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QSettings
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.db_lock import DbInUseError, DbLock, DbLockError, acquire_db_lock
 from app.session import SessionConfig
 
 
-def acquire_instance_lock(db_path: Path) -> QLockFile | None:
-    """Lock `db_path` for this process; None when another Serra holds it."""
+def acquire_instance_lock(db_path: Path) -> DbLock | None:
+    """Lock `db_path` for this process; None when another Serra process holds it."""
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    lock = QLockFile(str(db_path) + ".lock")
-    lock.setStaleLockTime(0)  # a crashed instance's lock is detected by its dead process id
-    if not lock.tryLock(0):
-        lock.removeStaleLockFile()
-        if not lock.tryLock(0):
-            return None
-    return lock
+    try:
+        return acquire_db_lock(db_path)
+    except DbInUseError:
+        return None
+
+
+def database_in_use(db_path: Path) -> str | None:
+    """Why `db_path` cannot be written now (another writer holds it, named by pid), or None.
+
+    The session takes the lock itself when it starts and keeps it until it stops, so this only
+    probes: a writer starting in between makes the session's start fail with the same reason.
+    """
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        acquire_db_lock(db_path).unlock()
+    except DbInUseError as exc:
+        pid = f" (pid {exc.holder_pid})" if exc.holder_pid is not None else ""
+        return (
+            f"Another Serra process{pid} is writing to {db_path}: a Serra window or "
+            "`serra run`.\nSwitch to that window or stop that process first."
+        )
+    except DbLockError:
+        return None  # the session's start says what is wrong with the folder
+    return None
 
 
 def install_excepthook() -> None:
@@ -59,21 +78,13 @@ def launch(argv: list[str] | None = None, config: SessionConfig | None = None) -
     app.setOrganizationName("serra")
     settings = QSettings("serra", "serra")
     config = config or load_session_settings(settings, SessionConfig())
-    lock = acquire_instance_lock(config.db_path)
-    if lock is None:
-        QMessageBox.critical(
-            None,
-            "Serra is already running",
-            f"Another Serra window is using {config.db_path}.\n"
-            "Switch to that window, or close it first.",
-        )
+    in_use = database_in_use(config.db_path)
+    if in_use is not None:
+        QMessageBox.critical(None, "Serra is already running", in_use)
         return 1
     install_excepthook()
     tune_interpreter()
     window = MainWindow(config, settings)
     window.show()
     window.start_session()
-    try:
-        return app.exec()
-    finally:
-        lock.unlock()
+    return app.exec()

@@ -20,6 +20,9 @@ from app.cli import main
         (["--strategy-every", "0"], "--strategy-every 0.0: must be a positive number"),
         (["--notify-command", " "], "--notify-command is empty"),
         (["--start", "yesterday", "--speed", "60"], "--start 'yesterday'"),
+        (["--keep-raw-days", "0"], "--keep-raw-days 0.0: must be a positive number"),
+        (["--keep-raw-days", "-7"], "--keep-raw-days -7.0: must be a positive number"),
+        (["--keep-raw-days", "inf"], "--keep-raw-days inf: must be a positive number"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message, capsys, tmp_path):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.db_lock import lock_path
 from sim.device_server import TcpServer
 from sim.virtual_device import VirtualDevice
 
@@ -75,8 +76,12 @@ def test_killed_loop_restarts_and_resumes_setpoints_and_overrides(device, tmp_pa
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     assert first.returncode == -signal.SIGKILL
+    # its lock file stays behind, naming the dead process; the kernel has dropped the lock
+    assert lock_path(db).read_text() == f"{first.pid}\n"
     before = events(db)
-    assert [e[1] for e in before] == ["loop_started", "override_set"]  # no clean stop
+    kinds = [e[1] for e in before]
+    assert [k for k in kinds if k != "strategy_decision"] == ["loop_started", "override_set"]
+    assert kinds[2] == "strategy_decision"  # the first plan; no loop_stopped: no clean stop
     ticks_before = count(db, "SELECT COUNT(*) FROM ticks")
     with sqlite3.connect(db) as c:
         last_sp = dict(
@@ -96,6 +101,7 @@ def test_killed_loop_restarts_and_resumes_setpoints_and_overrides(device, tmp_pa
     _out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
     assert "(resumed)" in err
+    assert not lock_path(db).exists()  # the stale lock did not block; the clean stop removed it
     after = events(db)[len(before) :]
     started = after[0]
     assert started[1] == "loop_started" and started[3]["resumed"] is True
