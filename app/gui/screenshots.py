@@ -138,8 +138,10 @@ def main(out_dir: str) -> int:
         wait(400)
         if name == "supply":
             window.supply.tabs.setCurrentIndex(0)
+            window.supply.select_order(3)  # the confirmed purchase order: its receive form
             wait()
             window.grab().save(str(out / "supply_orders.png"))
+            window.supply.select_order(2)  # the order being picked: loading guidance
             window.supply.tabs.setCurrentIndex(1)
             wait()
             window.grab().save(str(out / "supply_loading.png"))
