@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from app.cli import CliError
+from app.pairs import split_pairs
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
@@ -91,13 +92,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _parse_pairs(text: str, what: str) -> dict[str, str]:
-    pairs = {}
-    for item in text.split(","):
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise CliError(f"{what}: {item!r} is not NAME=VALUE")
-        pairs[name.strip()] = value.strip()
-    return pairs
+    try:
+        return dict(split_pairs(text, "NAME=VALUE", "heat_c=21"))
+    except ValueError as exc:
+        raise CliError(f"{what}: {exc}") from None
 
 
 def _setup(args: argparse.Namespace):

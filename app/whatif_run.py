@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.pairs import split_pairs
+
 
 class WhatIfError(ValueError):
     """A what-if run that cannot be started; the message says what to change."""
@@ -67,17 +69,15 @@ def check_variant(variant: Variant) -> None:
 def parse_changes(text: str) -> dict[str, float]:
     """ "heat_c=21; co2_ppm=1000" -> {"heat_c": 21.0, "co2_ppm": 1000.0}."""
     out: dict[str, float] = {}
-    for part in text.replace(",", ";").split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        if not sep:
-            raise WhatIfError(f"{part!r}: write NAME=VALUE, e.g. heat_c=21")
+    try:
+        pairs = split_pairs(text, "NAME=VALUE", "heat_c=21")
+    except ValueError as exc:
+        raise WhatIfError(str(exc)) from None
+    for name, value in pairs:
         try:
-            out[name.strip()] = float(value)
+            out[name] = float(value)
         except ValueError:
-            raise WhatIfError(f"{part!r}: {value.strip()!r} is not a number") from None
+            raise WhatIfError(f"{name}={value}: {value!r} is not a number") from None
     return out
 
 

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.common import ErrorLine
 from app.gui.workers import run_in_worker
+from app.pairs import split_pairs
 from supply.model import Receipt
 
 STATES = ("draft", "confirmed", "picking", "loaded", "delivered", "cancelled")
@@ -73,17 +74,11 @@ class ReceiptFieldError(ValueError):
 def parse_lines(text: str) -> list[tuple[str, float]]:
     """ "PIG-GROW=500; CO2=2" -> [("PIG-GROW", 500.0), ("CO2", 2.0)]."""
     out = []
-    for part in text.replace(",", ";").split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        code, sep, qty = part.partition("=")
-        if not sep:
-            raise ValueError(f"{part!r}: write PRODUCT=QUANTITY, e.g. PIG-GROW=500")
+    for code, qty in split_pairs(text, "PRODUCT=QUANTITY", "PIG-GROW=500"):
         try:
-            out.append((code.strip(), float(qty)))
+            out.append((code, float(qty)))
         except ValueError:
-            raise ValueError(f"{part!r}: {qty.strip()!r} is not a quantity") from None
+            raise ValueError(f"{code}={qty}: {qty!r} is not a quantity") from None
     if not out:
         raise ValueError("give at least one line: PRODUCT=QUANTITY")
     return out
