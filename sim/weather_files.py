@@ -137,19 +137,22 @@ def _float_columns(table: _Table, cols: list[int], name: str) -> np.ndarray:
             continue
         row = []
         for c in cols:
-            cell = rec[c].strip() if c < len(rec) else ""
-            if cell == "":
-                row.append(math.nan)
-                continue
-            try:
-                row.append(float(cell))
-            except ValueError:
-                raise WeatherError(
-                    f"{name}: line {reader.line_num}, column {table.names[c]!r}: "
-                    f"{cell!r} is not a number"
-                ) from None
+            cell = rec[c] if c < len(rec) else ""
+            where = f"{name}: line {reader.line_num}, column {table.names[c]!r}"
+            row.append(_cell_value(cell, where))
         rows.append(row)
     return np.array(rows, dtype=np.float64).reshape(-1, len(cols))
+
+
+def _cell_value(cell: str, where: str) -> float:
+    """A data cell as a float; empty, NaN, NA and null are missing (NaN)."""
+    cell = cell.strip()
+    if cell == "" or cell.lower() in ("nan", "na", "null"):
+        return math.nan
+    try:
+        return float(cell)
+    except ValueError:
+        raise WeatherError(f"{where}: {cell!r} is not a number") from None
 
 
 def _column_index(table: _Table, column: str, key: str, name: str) -> int:
@@ -480,17 +483,8 @@ def _read_mapped(
         lines.append(reader.line_num)
         row = []
         for key, c in zip(keys, col_idx, strict=True):
-            cell = rec[c].strip()
-            if cell == "" or cell.lower() in ("nan", "na", "null"):
-                row.append(math.nan)
-                continue
-            try:
-                row.append(float(cell))
-            except ValueError:
-                raise WeatherError(
-                    f"{name}: line {reader.line_num}, column {table.names[c]!r} ({key}): "
-                    f"{cell!r} is not a number"
-                ) from None
+            where = f"{name}: line {reader.line_num}, column {table.names[c]!r} ({key})"
+            row.append(_cell_value(rec[c], where))
         rows.append(row)
     data = np.array(rows, dtype=np.float64).reshape(-1, len(keys))
     return cells, {k: data[:, i] for i, k in enumerate(keys)}, np.array(lines)
