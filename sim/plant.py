@@ -174,14 +174,17 @@ class Plant:
         self._act = np.zeros(len(ACTUATORS))
         self._heat_w_m2 = 0.0
 
-    def weather_now(self) -> np.ndarray:
-        """The weather row (WEATHER_INPUTS order) at the plant's current time, interpolated."""
+    def _weather_position(self) -> tuple[int, float]:
+        """Row and share towards the next row of the plant's time in the (wrapped) weather."""
         wt = self._weather.time_s
         span = wt[-1] - wt[0] + self._weather.step_s
         t = self._t0 + (self.time_s - self._t0) % span
-        # one search on the regular grid, then all columns with the same weights
         i = min(max(int(np.searchsorted(wt, t, side="right")) - 1, 0), len(wt) - 2)
-        share = min(max((t - wt[i]) / (wt[i + 1] - wt[i]), 0.0), 1.0)
+        return i, min(max((t - wt[i]) / (wt[i + 1] - wt[i]), 0.0), 1.0)
+
+    def weather_now(self) -> np.ndarray:
+        """The weather row (WEATHER_INPUTS order) at the plant's current time, interpolated."""
+        i, share = self._weather_position()
         return self._weather_cols[i] * (1.0 - share) + self._weather_cols[i + 1] * share
 
     def apply(self, actuators: Mapping[str, float]) -> None:
@@ -247,10 +250,7 @@ class Plant:
         values = {name: float(v) for name, v in zip(MEASUREMENTS, out, strict=True)}
         values["hd_g_m3"] = float(humidity_deficit_g_m3(self._x))
         values["heat_w_m2"] = float(self._heat_w_m2)
-        wind_dir = self._weather.values.get("wind_dir_deg")
-        values["wind_dir_deg"] = (
-            float(np.interp(self.time_s, self._weather.time_s, wind_dir))
-            if wind_dir is not None
-            else 0.0
-        )
+        # a direction is not averaged across north: take the nearest logged sample
+        i, share = self._weather_position()
+        values["wind_dir_deg"] = float(self._weather["wind_dir_deg"][i + round(share)])
         return values
