@@ -77,10 +77,6 @@ class GreenhouseConfig:
         """The parameters as a float array in `PARAM_NAMES` order, for the kernel."""
         return np.array([self.values[name] for name in PARAM_NAMES], dtype=np.float64)
 
-    def with_values(self, **changes: float) -> GreenhouseConfig:
-        """A copy with "section.key" values replaced, the dot written as `__` in the keyword."""
-        return replace_values(self, {k.replace("__", "."): v for k, v in changes.items()})
-
 
 def replace_values(config: GreenhouseConfig, changes: dict[str, float]) -> GreenhouseConfig:
     """A copy of `config` with the given "section.key" values replaced, validated."""
