@@ -77,6 +77,16 @@ CROP_COLUMNS: tuple[str, ...] = (
     "harvest_b_kg_m2",
     "yield_kg_m2",
 )
+#: Where each recorded column comes from: (climate column, measurement column) pairs, the rest
+#: being humidity deficit, heat flux and the actuators (which stand together, in order).
+_REC_FROM_MEAS = tuple(
+    (CLIMATE_COLUMNS.index(name), MEASUREMENTS.index(name))
+    for name in CLIMATE_COLUMNS
+    if name in MEASUREMENTS
+)
+_REC_HD = CLIMATE_COLUMNS.index("hd_g_m3")
+_REC_HEAT = CLIMATE_COLUMNS.index("heat_w_m2")
+_REC_ACT0 = CLIMATE_COLUMNS.index(ACTUATORS[0])
 _STATS = ("rh_s", "co2_s", "time_s")
 _N_MEAS = len(MEASUREMENTS)
 _M_RH = MEASUREMENTS.index("rh_pct")
@@ -122,6 +132,7 @@ def _run_steps(
                 for g in range(n):
                     act[g, k] = forced[j, k]
         for g in range(n):
+            hd = humidity_deficit_g_m3(x[g])  # as the sensors saw it, like `meas`
             heat = advance_greenhouse(
                 x[g], crop[g], fn[g], fw[g], fs[g], acc[g], params[g], act[g], w[j], peak[j],
                 dt, dt_phys,
@@ -131,23 +142,12 @@ def _run_steps(
             stats[g, 2] += dt
             if record:
                 r = rec[g, j]
-                for k in range(8):
-                    r[k] = 0.0
-                r[0] = meas[g, 0]
-                r[1] = meas[g, 1]
-                r[2] = meas[g, 2]
-                r[3] = meas[g, 3]
-                r[4] = humidity_deficit_g_m3(x[g])
-                r[5] = meas[g, 4]
-                r[6] = meas[g, 5]
-                r[7] = heat
+                for rc, mc in _REC_FROM_MEAS:
+                    r[rc] = meas[g, mc]
+                r[_REC_HD] = hd
+                r[_REC_HEAT] = heat
                 for k in range(act.shape[1]):
-                    r[8 + k] = act[g, k]
-                base = 8 + act.shape[1]
-                r[base] = meas[g, 6]
-                r[base + 1] = meas[g, 7]
-                r[base + 2] = meas[g, 8]
-                r[base + 3] = meas[g, 9]
+                    r[_REC_ACT0 + k] = act[g, k]
 
 
 def _forced_actuators(times_s: np.ndarray, schedule) -> np.ndarray:

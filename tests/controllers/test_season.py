@@ -60,6 +60,17 @@ def test_summary_money_adds_up(reference):
 def test_climate_record_covers_every_step(reference, agc_2018):
     assert reference.climate.shape == (len(agc_2018), len(CLIMATE_COLUMNS))
     assert np.isfinite(reference.climate).all()
+    # every column holds what its name says: the weather as logged, the air as measured
+    col = {name: reference.climate[:, i] for i, name in enumerate(CLIMATE_COLUMNS)}
+    assert np.allclose(col["tout_c"], agc_2018["tout_c"])
+    assert np.allclose(col["iglob_w_m2"], agc_2018["iglob_w_m2"])
+    saturation = (
+        6.1078
+        * np.exp(17.27 * col["tair_c"] / (col["tair_c"] + 237.3))
+        * 216.68
+        / (col["tair_c"] + 273.15)
+    )
+    assert np.allclose(col["hd_g_m3"], saturation * (1 - col["rh_pct"] / 100), atol=0.05)
 
 
 @pytest.fixture(scope="module")
