@@ -64,7 +64,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="TOML", help="greenhouse configuration overrides")
     parser.add_argument("--prices", metavar="TOML", help="price table overrides")
     parser.add_argument(
-        "--physics-step", type=float, default=None, metavar="S", help="physics sub-step, s"
+        "--physics-step",
+        type=float,
+        default=None,
+        metavar="S",
+        help="physics sub-step in s (default 60; at most the weather step is used)",
     )
 
 
@@ -87,7 +91,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sweep.add_argument("--n", type=int, required=True, help="number of runs")
     sweep.add_argument("--seed", type=int, default=0, help="seed of the Latin hypercube")
-    sweep.add_argument("--workers", type=int, default=None, help="worker processes")
+    sweep.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core)"
+    )
     sweep.set_defaults(handler=_sweep)
 
 
@@ -174,6 +180,8 @@ def _run(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from controllers.sweep import design, parse_vary, run_sweep
 
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers must be at least 1, got {args.workers}")
     try:
         weather, config, _, run_kwargs = _setup(args)
         varies = [parse_vary(text) for text in args.vary]

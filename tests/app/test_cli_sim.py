@@ -234,3 +234,10 @@ def test_a_reader_that_goes_away_stops_the_output_quietly():
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141
     assert "Traceback" not in stderr
+
+
+def test_sweep_needs_at_least_one_worker(capsys):
+    code, stdout, stderr = run_cli(capsys, "sim", "sweep", "--vary", "heat_c=18..20", "--n", "2",
+                                   "--workers", "0")  # fmt: skip
+    assert (code, stdout) == (2, "")
+    assert "--workers must be at least 1, got 0" in stderr
