@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from app.cli import CliError
+from app.cli_replay import register as register_replay
 from app.pairs import split_pairs
 
 
@@ -95,6 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--workers", type=int, default=None, help="worker processes (default: one per core)"
     )
     sweep.set_defaults(handler=_sweep)
+    register_replay(sim_sub)
 
 
 def _parse_pairs(text: str, what: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Read a logged compartment for `serra sim replay`: measured climate, actuators, setpoints, harvest.
+"""Read a logged compartment for `serra sim replay`: climate, actuators, setpoints, harvest.
 
 Four kinds of log come in: a shipped AGC 2018 compartment by name (`reference`, `igrow`,
 `croperators`), a challenge folder (`Greenhouse_climate.csv`, `vip.csv`, `Production.csv`), the
@@ -203,7 +203,7 @@ def _read_production(path: Path, site: Site) -> Harvest:
         day = _cell(r[lower["time"]], where)
         if np.isnan(day):
             continue
-        days.append(int(round(day)))
+        days.append(round(float(day)))
         kg.append(_cell(r[lower["total_prod_cum"]], where))
         fruits.append(sum(np.nan_to_num(_cell(r[c], where)) for c in fruit_cols))
     from datetime import date, timedelta
@@ -221,7 +221,7 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def _merge(
+def merge_columns(
     t_a: np.ndarray, a: dict[str, np.ndarray], t_b: np.ndarray, b: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
     """Columns of `b` put onto the time axis `t_a` (step-wise: the last row at or before)."""
@@ -245,7 +245,7 @@ def load_agc(
     notes = []
     if vip is not None:
         tv, sp = read_mapped(vip, AGC_VIP, time_format="excel", site=site, scale=AGC_SCALE)
-        values = _merge(t, values, tv, sp)
+        values = merge_columns(t, values, tv, sp)
         notes.append("HumDef_Vip (g/kg) x 1.2 kg/m3 = humidity deficit setpoint in g/m3")
         notes.append("MinPipeGrow_Vip is not used: the climate computer has one minimum pipe")
     harvest = _read_production(production, site) if production is not None else None
