@@ -174,6 +174,8 @@ def _schedules(log: ReplayLog, mode: str, never: dict[str, str]):
     """(setpoint schedule, actuator schedule) of the replay, naming never-logged columns."""
     setpoints = _checked_setpoints(log)
     for name in SETPOINTS:
+        if name in _CLOSED_LOOP_FORCED:
+            continue  # lamps and screens are forced as logged in both modes
         if name not in setpoints and (mode == "setpoints" or name == "co2_ppm"):
             never[f"sp.{name}"] = "grower rules' setpoint"
     if mode == "actuators":
@@ -225,7 +227,22 @@ def _gap_hours(forced: dict[str, np.ndarray], log_t, grid, step) -> dict[str, fl
     return out
 
 
-def _harvest(log: ReplayLog, result: SeasonResult, start_day: str) -> dict | None:
+def _snapshot_dates(result: SeasonResult, tz) -> list[str]:
+    """Local date each daily crop snapshot belongs to: the day in which its chunk ends.
+
+    The season runner takes a snapshot every 24 h from the start; after a daylight-saving change
+    those fall at 23:xx, so the chunk's own start date would label them a day early.
+    """
+    t = np.asarray(result.climate_time_s)
+    step = float(t[1] - t[0]) if len(t) > 1 else 300.0
+    per_day = max(1, round(86400.0 / step))
+    ends = [float(t[min(i + per_day, len(t)) - 1]) + step for i in range(0, len(t), per_day)]
+    return [
+        datetime.fromtimestamp(e - 43200.0, UTC).astimezone(tz).date().isoformat() for e in ends
+    ]
+
+
+def _harvest(log: ReplayLog, result: SeasonResult, start_day: str, tz) -> dict | None:
     h = log.harvest
     if h is None or result.crop is None or not len(h.dates):
         return None
@@ -238,7 +255,7 @@ def _harvest(log: ReplayLog, result: SeasonResult, start_day: str) -> dict | Non
     sim_fruits = np.cumsum(daily["harvest_a_n_m2"] + daily["harvest_b_n_m2"])
     by_date = {d: i for i, d in enumerate(h.dates)}
     meas, sim, meas_n, sim_n = [], [], [], []
-    for i, d in enumerate(result.crop_dates):
+    for i, d in enumerate(_snapshot_dates(result, tz)):
         if d in by_date:
             meas.append(h.yield_kg_m2[by_date[d]])
             meas_n.append(h.fruits_m2[by_date[d]])
@@ -315,7 +332,7 @@ def replay(
         paired[f"measured_{name}"] = meas
         paired[f"simulated_{name}"] = sim
         signals[name] = agreement(meas, sim, months, hours)
-    harvest = _harvest(log, result, local[0].date().isoformat())
+    harvest = _harvest(log, result, local[0].date().isoformat(), window.site.tz)
     gaps = _gap_hours(act_schedule[1], log.time_s, grid, step)
     notes = list(log.notes)
     if log.weather_path is None:
