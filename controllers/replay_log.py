@@ -283,6 +283,11 @@ def load_log(
     optionally `sp.<setpoint>` columns); any other CSV needs `columns` (canonical -> column).
     """
     if source.lower() in SHIPPED and not Path(source).exists():
+        if columns is not None:
+            raise ReplayLogError(
+                f"{source}: a shipped compartment is read through its own mapping; "
+                "--columns is for a CSV file"
+            )
         stem = f"agc2018_{source.lower()}"
         return load_agc(
             _DATA / f"{stem}_climate.csv.gz",

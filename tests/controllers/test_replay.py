@@ -111,6 +111,11 @@ def test_unknown_columns_without_a_mapping_are_refused(tmp_path):
         load_log(str(path))
 
 
+def test_a_mapping_for_a_shipped_compartment_is_refused():
+    with pytest.raises(ReplayLogError, match="its own mapping"):
+        load_log("reference", columns={"time": "x"})
+
+
 def test_a_log_without_rows_is_refused(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("time,tair_c,rh_pct\n")
