@@ -148,6 +148,17 @@ class Tile(QFrame):
         )
 
 
+def legend_html(items: list[tuple[QColor, str, bool]]) -> str:
+    """A legend to sit above a plot: (colour, words, dashed) per curve, text in palette colour."""
+    parts = []
+    for c, words, dashed in items:
+        line = "╌╌" if dashed else "━━"
+        parts.append(
+            f'<span style="color:{QColor(c).name()}; font-weight:bold">{line}</span>&nbsp;{words}'
+        )
+    return "&nbsp;&nbsp;&nbsp; ".join(parts)
+
+
 def colour(i: int) -> QColor:
     """The i-th series colour."""
     return QColor(SERIES_COLOURS[i % len(SERIES_COLOURS)])

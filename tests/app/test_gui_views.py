@@ -305,6 +305,35 @@ def test_history_export_csv_and_png(make_window, manual_clock, qtbot, tmp_path):
     assert "Could not write" in view.error.text()
 
 
+def test_history_shows_channels_and_the_last_day_at_start(make_window, manual_clock, qtbot):
+    from app.gui.labels import channel_label
+    from tests.app.conftest import tick
+
+    first = make_window()
+    tick(first, 90, manual_clock)
+    last_s = first.session.snapshot().time_s
+    first.close()
+    window = make_window()  # a restart on the same database: nothing pressed
+    view = window.history
+    qtbot.waitUntil(lambda: view.channels.count() > 0 and bool(view.buckets), timeout=10_000)
+    assert set(view.buckets) == {"tair_c", "tout_c"}
+    assert sum(view.buckets["tair_c"].n) == 90  # the 90 ticks of the first run are plotted
+    t0 = view.t_from.dateTime().toSecsSinceEpoch()
+    t1 = view.t_to.dateTime().toSecsSinceEpoch()
+    assert abs(t1 - last_s) <= 120 and abs((t1 - t0) - 86400) <= 120  # the last day of data
+    # every channel name shows whole in the list (no "Blackout screen – commar")
+    view.show()
+    qtbot.waitUntil(lambda: view.channels.width() > 0)
+    metrics = view.channels.fontMetrics()
+    room = view.channels.viewport().width()
+    texts = [view.channels.item(i).text() for i in range(view.channels.count())]
+    assert "Blackout screen – command (%)" in texts
+    assert max(metrics.horizontalAdvance(t) for t in texts) + 30 <= room
+    # the measured pipe water and its setpoint read differently
+    assert channel_label("pipe_c") == "Rail pipe water temperature (°C)"
+    assert channel_label("cmd_pipe_sp_c") == "Rail pipe setpoint – command (°C)"
+
+
 def test_second_instance_on_the_same_database_is_refused(tmp_path):
     from app.gui.launcher import acquire_instance_lock
 
@@ -346,3 +375,35 @@ def test_headless_commands_never_load_qt():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_overview_says_which_value_is_which_and_why_lamps_are_off(make_window, manual_clock, qtbot):
+    from app.gui.views.overview import OverviewView
+    from tests.app.conftest import tick
+
+    fresh = OverviewView()
+    qtbot.addWidget(fresh)
+    # before the first tick: a plain "waiting for data", no 00.250 on a time axis
+    assert all(w.isVisible() and w.toPlainText() == "waiting for data…" for w in fresh.waiting)
+    assert not fresh.plots[0][0].getPlotItem().getAxis("bottom").style["showValues"]
+    # legends above the plots, in the palette's text colour, curve colour as a swatch
+    assert "Air temperature" in fresh.legends[0].text()
+    assert "Heating temperature – setpoint" in fresh.legends[0].text()
+
+    window = make_window()
+    tick(window, 4 * 60, manual_clock)  # 00:00 -> 04:00 on 14 Aug 2018: lamps allowed from 02:00
+    view = window.overview
+    assert not any(w.isVisible() for w in view.waiting)
+    assert view.plots[0][0].getPlotItem().getAxis("bottom").style["showValues"]
+    pipe = view.tiles["pipe_c"]
+    assert pipe.detail.text() == "measured · setpoint 35 °C"
+    assert view.tiles["pipe_sp_c"].caption.text() == "Rail pipe setpoint"
+    assert view.tiles["pipe_sp_c"].detail.text().startswith("read back · sent ")
+    lamps = view.tiles["lamps_pct"]
+    assert lamps.value.text() == "0 %"
+    reason = (
+        "off: the lamp setpoint is 0 % now "
+        "(grower rules' season from 06-01 to 09-01: 0 instead of 100 %)"
+    )
+    assert lamps.detail.text() == "read back · sent 0 %\n" + reason
+    assert lamps.detail.toolTip() == reason
