@@ -65,6 +65,7 @@ def test_order_created_allocated_fefo_picked_and_loaded(qtbot, supply_view):
     view.new_lines.setText("PIG-GROW=450")
     _reload(qtbot, view, view.create_order)
     assert view.columns["draft"].count() == 1
+    assert view.new_party.text() == "" and view.new_lines.text() == ""  # ready for the next
     order_id = view.state.orders[0].id
     view.columns["draft"].item(0).setSelected(True)
     assert set(view.action_buttons) == {"confirmed", "cancelled"}
@@ -78,11 +79,61 @@ def test_order_created_allocated_fefo_picked_and_loaded(qtbot, supply_view):
     # loading guidance: first-expiry lot first, its bay and quantity in large text
     rows = [[view.pick_table.item(i, j).text() for j in range(3)] for i in range(2)]
     assert rows == [["A-01", "OLD", "300 kg"], ["A-02", "NEW", "150 kg"]]
+    assert view.pick_title.text() == f"Order #{order_id} for Hoeve De Linde: 2 stops"
     _reload(qtbot, view, lambda: qtbot.mouseClick(view.pick_done, Qt.MouseButton.LeftButton))
     assert view.columns["loaded"].count() == 1
     on_hand = {(s.lot_no): s.qty for s in view.state.stock}
     assert on_hand == {"NEW": 850.0}
     assert view.error.isHidden()
+
+
+def test_fresh_supply_database_says_how_to_start(qtbot, tmp_path):
+    from app.gui.views.supply import SupplyView
+
+    clock = FixedClock(datetime(2026, 11, 5, 8, 0, tzinfo=UTC))
+    with SupplyService(tmp_path / "serra.sqlite", clock=clock):
+        pass  # an empty supply schema
+    view = SupplyView(str(tmp_path / "serra.sqlite"), clock=clock)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.show()
+    assert view.hint.isVisible()
+    assert "serra supply import products" in view.hint.text()
+    # examples are greenhouse inputs and today's date, not pig feed on a fixed day
+    assert "PIG" not in view.new_lines.placeholderText()
+    assert view.slot_start.placeholderText() == "from 2026-11-05 08:00"
+    assert view.slot_end.placeholderText() == "until 2026-11-05 09:00"
+
+
+def test_expired_lot_says_expired_and_one_stop_is_singular(qtbot, supply_view):
+    view = supply_view
+    assert not view.hint.isVisible()  # products exist
+    with SupplyService(view.db_path, clock=view.clock) as s:
+        s.receive("PIG-GROW", "GONE", 50, "A-01", "test", expiry=date(2026, 2, 27))
+    _reload(qtbot, view, view.reload)
+    rows = {view.lots.item(i, 1).text(): i for i in range(view.lots.rowCount())}
+    gone = rows["GONE"]
+    assert view.lots.item(gone, 6).text() == "expired"
+    assert view.lots.item(gone, 0).background().color().name() == "#f4a6a6"
+    assert view.lots.item(rows["NEW"], 6).text() == "available"
+    view.new_party.setText("Van Dam")
+    view.new_lines.setText("PIG-GROW=100")
+    _reload(qtbot, view, view.create_order)
+    order_id = view.state.orders[0].id
+    _reload(qtbot, view, lambda: view.transition(order_id, "confirmed"))
+    _reload(qtbot, view, lambda: view.transition(order_id, "picking"))
+    assert view.pick_title.text() == f"Order #{order_id} for Van Dam: 1 stop"
+
+
+def test_settings_mnemonics_have_buddies(make_window):
+    from PySide6.QtWidgets import QLabel
+
+    from app.gui.views.settings import SettingsDialog
+
+    window = make_window()
+    dialog = SettingsDialog(window.config, window.session, window)
+    labels = {w.text(): w for w in dialog.findChildren(QLabel) if "&" in w.text()}
+    assert labels["&Node maps"].buddy() is dialog.nodes  # shown as "Node maps", Alt+N
 
 
 def test_wrong_transition_and_bad_lines_shown_in_place(qtbot, supply_view):
