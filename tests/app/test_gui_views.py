@@ -270,6 +270,20 @@ def test_whatif_runs_variants_with_progress(qtbot):
     assert len(view.result.tair_daily[0]) == 4
     row = [view.table.verticalHeaderItem(i).text() for i in range(view.table.rowCount())]
     assert "Net profit [€/m²]" in row and "Cost: Heat [€/m²]" in row
+    # the warmer variant names the day heating it sets: the shipped day value + 1
+    assert view.variants.item(1, 0).text() == "Warmer: day heating 21.5 °C (+1)"
+    assert view.variants.item(1, 2).text() == "heat_c=21.5"
+    # every header shows whole: each line of its text fits its column
+    view.resize(1400, 860)
+    view.show()
+    header = view.table.horizontalHeader()
+    metrics = header.fontMetrics()
+    for j in range(view.table.columnCount()):
+        lines = view.table.horizontalHeaderItem(j).text().split("\n")
+        need = max(metrics.horizontalAdvance(line) for line in lines)
+        assert need <= header.sectionSize(j), (lines, header.sectionSize(j))
+    columns = sum(header.sectionSize(j) for j in range(view.table.columnCount()))
+    assert columns + view.table.verticalHeader().width() <= view.table.width()
 
 
 def test_whatif_bad_variant_refused_in_place(qtbot):

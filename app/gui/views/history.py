@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.common import SITE_TZ, ErrorLine, SiteDateAxis, colour, style_plot
+from app.gui.common import SITE_TZ, ErrorLine, SiteDateAxis, add_legend, colour, style_plot
 from app.gui.labels import channel_label, channel_sort_key, channel_tooltip
 from app.gui.workers import run_in_worker
 
@@ -131,7 +131,7 @@ class HistoryView(QWidget):
         self.error = ErrorLine()
         rv.addWidget(self.error)
         self.plot = pg.PlotWidget(axisItems={"bottom": SiteDateAxis()})
-        self.plot.addLegend(offset=(5, 5))
+        add_legend(self.plot, offset=(5, 5))
         style_plot(self.plot)
         self.plot.setToolTip("drag to pan, wheel to zoom; the detail follows the zoom")
         rv.addWidget(self.plot, stretch=1)
