@@ -226,8 +226,17 @@ def _reorder(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([s.__dict__ for s in shown], indent=1))
         return 0
+    # below the reorder point, yet no whole pack is worth ordering: say so, with the reason
+    held = [
+        s
+        for s in suggestions
+        if s.qty == 0 and s.position <= s.reorder_point and s.reorder_point > 0 and s not in shown
+    ]
     if not shown:
-        print("nothing to order: every product is above its reorder point")
+        if not held:
+            print("nothing to order: every product is above its reorder point")
+        for s in held:
+            print(f"nothing to order for {s.product} (below its reorder point): {s.note}")
         return 0
     print(f"{'product':<16} {'order':>10} {'unit':<5} {'position':>10} {'reorder pt':>10} "
           f"{'per day':>8}  note")  # fmt: skip
@@ -236,6 +245,8 @@ def _reorder(args: argparse.Namespace) -> int:
             f"{s.product:<16} {s.qty:>10g} {units[s.product]:<5} {s.position:>10.1f} "
             f"{s.reorder_point:>10.1f} {s.daily_demand:>8.2f}  {s.note}"
         )
+    for s in held:
+        print(f"nothing to order for {s.product} (below its reorder point): {s.note}")
     return 0
 
 

@@ -219,6 +219,27 @@ class GrowerRules(Strategy):
             np.clip(out[:, j], lo, hi, out=out[:, j])
         return out
 
+    def season_note(self, name: str, time_s: float, context: StrategyContext) -> str:
+        """Why the season program changes setpoint `name` at `time_s`, '' when it does not.
+
+        E.g. "season from 06-01 to 09-01: 0 instead of 100" for the lamps in summer.
+        """
+        if not self.season:
+            return ""
+        times = np.array([float(time_s)])
+        with_season = self.setpoints(times, context)[0, SETPOINTS.index(name)]
+        plain = replace(self, season=[]).setpoints(times, context)[0, SETPOINTS.index(name)]
+        if np.isclose(with_season, plain):
+            return ""
+        steps = sorted(self.season, key=lambda s: s.month_day())
+        keys = [m * 100 + d for m, d in (s.month_day() for s in steps)]
+        md = int(_local_month_day(times, np.asarray(context.local_hour))[0])
+        if getattr(context.site, "latitude_deg", 0.0) < 0.0:
+            md = ((md // 100 + 5) % 12 + 1) * 100 + md % 100
+        k = int(np.searchsorted(keys, md, side="right")) - 1
+        start, end = steps[k].start, steps[(k + 1) % len(steps)].start
+        return f"season from {start} to {end}: {with_season:g} instead of {plain:g}"
+
     @classmethod
     def from_overrides(
         cls,

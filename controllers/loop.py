@@ -35,10 +35,11 @@ from controllers.climate_computer import (
     climate_computer_step,
     new_state,
 )
+from controllers.decisions import DecisionLog, changed_setpoints
 from controllers.overrides import Override, Overrides
 from controllers.records import Event, Recorder, TickRecord
 from controllers.safety import SafetyConfig, SafetyLayer, inputs_needed
-from controllers.setpoints import SETPOINTS, apply_schedule, setpoint_unit
+from controllers.setpoints import SETPOINTS, apply_schedule
 from controllers.strategy import Strategy, StrategyContext, make_context
 from drivers.errors import DriverError
 from drivers.signals import ACTUATORS, MEASUREMENTS
@@ -160,6 +161,7 @@ class ControlLoop:
         self.stop_event = threading.Event()
         self._cc_state = new_state(1)
         self._sp = np.full((1, len(SETPOINTS)), np.nan)
+        self._decisions = DecisionLog()
         self._meas = np.full((1, len(MEASUREMENTS)), np.nan)
         self._out = np.zeros((1, len(ACTUATORS)))
         self._next_strategy_s = -math.inf
@@ -458,47 +460,15 @@ class ControlLoop:
         self.alarms.set_condition("strategy_error", False, now)
         row = row[0]
         keep = np.isnan(row)
-        changed = _changed_setpoints(self._sp[0], row)
+        changed = changed_setpoints(self._sp[0], row)
         self._sp[0, ~keep] = row[~keep]
-        if changed:
+        for decision in self._decisions.update(now, changed):
             self._emit(
                 Event(
                     now,
                     "strategy_decision",
                     self.strategy.name,
-                    f"{self.strategy.name} changed " + ", ".join(_describe(changed)),
-                    data={"changed": changed},
+                    decision.message,
+                    data={"changed": decision.changed, "since_s": decision.since_s},
                 )
             )
-
-
-#: A setpoint counts as changed beyond this (absolute, in its own unit, or relative) difference,
-#: so float noise in a strategy does not flood the event log.
-CHANGE_ABS_TOL = 1e-6
-CHANGE_REL_TOL = 1e-6
-
-
-def _changed_setpoints(old: np.ndarray, new: np.ndarray) -> dict[str, list[float | None]]:
-    """Setpoints whose new value differs from the one in force: {name: [old, new]}.
-
-    NaN in `new` means "keep", so it is never a change; NaN in `old` (none in force yet) is
-    reported as None, as the event log stores strict JSON.
-    """
-    out: dict[str, list[float | None]] = {}
-    for name, o, n in zip(SETPOINTS, old, new, strict=True):
-        if math.isnan(n):
-            continue
-        if math.isnan(o):
-            out[name] = [None, float(n)]
-        elif not math.isclose(o, n, rel_tol=CHANGE_REL_TOL, abs_tol=CHANGE_ABS_TOL):
-            out[name] = [float(o), float(n)]
-    return out
-
-
-def _describe(changed: Mapping[str, list[float | None]]) -> list[str]:
-    parts = []
-    for name, (o, n) in changed.items():
-        unit = setpoint_unit(name)
-        new = f"{n:.4g}" + (f" {unit}" if unit else "")
-        parts.append(f"{name} {new}" if o is None else f"{name} {o:.4g} -> {new}")
-    return parts

@@ -139,7 +139,8 @@ def suggest(
     rounded up to whole packs, then capped, rounded down to whole packs, at what is used before it
     reaches its removal date: FEFO first uses the stock still there when the order arrives
     (position - demand x lead time), so the cap is demand x (shelf life - removal margin) minus
-    that stock.
+    that stock. Without use (demand 0) a position below the safety stock is topped up to it in
+    whole packs, with no expiry cap (nothing says how fast it will be used).
     """
     for name, value in (
         ("daily demand", daily_demand),
@@ -157,15 +158,19 @@ def suggest(
     reorder_point = daily_demand * lead_time_days + safety_stock
     order_up_to = max_stock if max_stock is not None else reorder_point + daily_demand * review_days
     cap = None
-    if shelf_life_days is not None:
+    if shelf_life_days is not None and daily_demand > 0:
         ahead = max(position - daily_demand * lead_time_days, 0.0)
         cap = max(daily_demand * max(shelf_life_days - removal_days, 0) - ahead, 0.0)
-    if position > reorder_point:
+    if position > reorder_point or (position == reorder_point and daily_demand == 0):
         return Suggestion(product, daily_demand, position, reorder_point, order_up_to, 0.0, cap)
     need = max(order_up_to - position, 0.0)
     qty = math.ceil(need / pack_size - 1e-9) * pack_size
     note = ""
-    if cap is not None and qty > cap:
+    if daily_demand == 0:
+        # no use to forecast from: the safety stock is the grower's own floor, so top it up
+        # (whole packs) and leave the expiry cap out, as nothing says how fast it is used
+        note = "no use recorded: tops up to the safety stock"
+    elif cap is not None and qty > cap:
         qty = math.floor(cap / pack_size + 1e-9) * pack_size
         note = "capped so the order is used before it expires"
         if qty == 0:

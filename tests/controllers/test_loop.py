@@ -440,7 +440,8 @@ def test_strategy_decision_recorded_only_when_setpoints_change(plant_factory):
         clock.advance(1.0)
         loop.tick()
     assert len(rec.kinds("strategy_decision")) == 1
-    # two setpoints change (one kept by NaN): one event naming both with old and new values
+    # two setpoints step (one kept by NaN): one decision naming both in words, recorded at the
+    # next call that finds them settled
     old_heat = rec.ticks[-1].setpoints["heat_c"]
     old_co2 = rec.ticks[-1].setpoints["co2_ppm"]
     row = strategy.row.copy()
@@ -451,6 +452,7 @@ def test_strategy_decision_recorded_only_when_setpoints_change(plant_factory):
     for _ in range(5):
         clock.advance(1.0)
         loop.tick()
+    assert rec.ticks[-1].setpoints["co2_ppm"] == 600.0
     decisions = rec.kinds("strategy_decision")
     assert len(decisions) == 2
     d = decisions[-1]
@@ -459,10 +461,26 @@ def test_strategy_decision_recorded_only_when_setpoints_change(plant_factory):
         "co2_ppm": [pytest.approx(old_co2), 600.0],
     }
     assert d.message == (
-        f"fixed changed heat_c {old_heat:.4g} -> {old_heat + 0.5:.4g} C, "
-        f"co2_ppm {old_co2:.4g} -> 600 ppm"
+        f"Heating temperature {old_heat:.4g} -> {old_heat + 0.5:.4g} °C, "
+        f"CO₂ setpoint {old_co2:.4g} -> 600 ppm"
     )
-    assert rec.ticks[-1].setpoints["co2_ppm"] == 600.0
+    # a ramp of five steps is one decision, from where it started to where it ended
+    for k in range(1, 6):
+        row = strategy.row.copy()
+        row[SETPOINTS.index("heat_c")] = old_heat + 0.5 + 0.2 * k
+        strategy.row = row
+        clock.advance(1.0)
+        loop.tick()
+    assert len(rec.kinds("strategy_decision")) == 2  # still moving: nothing yet
+    clock.advance(1.0)
+    loop.tick()
+    decisions = rec.kinds("strategy_decision")
+    assert len(decisions) == 3
+    assert decisions[-1].data["changed"]["heat_c"] == [
+        pytest.approx(old_heat + 0.5),
+        pytest.approx(old_heat + 1.5),
+    ]
+    assert decisions[-1].message.endswith("(ramped over 5 min)")
 
 
 def test_resumed_loop_records_no_decision_when_the_plan_is_unchanged(plant_factory):
