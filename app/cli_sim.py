@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -99,9 +100,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _parse_pairs(text: str, what: str) -> dict[str, str]:
     try:
-        return dict(split_pairs(text, "NAME=VALUE", "heat_c=21"))
+        pairs = split_pairs(text, "NAME=VALUE", "heat_c=21")
     except ValueError as exc:
         raise CliError(f"{what}: {exc}") from None
+    seen: dict[str, str] = {}
+    for name, value in pairs:
+        if name in seen:
+            raise CliError(f"{what}: {name} is given twice ({seen[name]}, {value}); give it once")
+        seen[name] = value
+    return seen
+
+
+def _unknown_name(option: str, name: str, allowed: list[str], listed: list[str]) -> CliError:
+    """An error for an unknown NAME: the nearest allowed names, else the `listed` ones."""
+    close = difflib.get_close_matches(name, allowed, n=3, cutoff=0.6)
+    if not close:
+        close = [a for a in allowed if name.lower() in a.lower()][:3]
+    if close:
+        return CliError(f"{option}: unknown name {name!r}; did you mean {' or '.join(close)}?")
+    return CliError(
+        f"{option}: unknown name {name!r}; setpoints: {', '.join(listed)} "
+        "(or a climate-computer setting, docs/climate_computer.md)"
+    )
+
+
+def _check_set_names(names, option: str, *, params: bool) -> None:
+    """Refuse a --set/--vary name that is no setpoint or setting, naming the nearest ones."""
+    from controllers.climate_computer import CC_PARAMS
+    from controllers.setpoints import SETPOINTS
+    from sim.config import PARAM_NAMES
+
+    allowed = [*SETPOINTS, *CC_PARAMS, *(PARAM_NAMES if params else ())]
+    for name in names:
+        if name not in allowed and not (params and "." in name):
+            raise _unknown_name(option, name, allowed, list(SETPOINTS))
 
 
 def _setup(args: argparse.Namespace):
@@ -124,11 +156,9 @@ def _setup(args: argparse.Namespace):
     if args.weather:
         if not Path(args.weather).exists():
             raise CliError(f"{args.weather}: no such weather file")
-        columns = (
-            _parse_pairs(args.weather_columns, "--weather-columns")
-            if (args.weather_columns)
-            else None
-        )
+        columns = None
+        if args.weather_columns:
+            columns = _parse_pairs(args.weather_columns, "--weather-columns")
         weather = load_weather(args.weather, columns=columns, fill_gaps=args.fill_gaps)
     else:
         weather = default_weather()
@@ -136,7 +166,9 @@ def _setup(args: argparse.Namespace):
     if weather.step_s > 300:
         weather = weather.resample(300)
     overrides = {}
-    for name, value in _parse_pairs(",".join(args.set), "--set").items() if args.set else []:
+    pairs = _parse_pairs(",".join(args.set), "--set") if args.set else {}
+    _check_set_names(pairs, "--set", params=False)
+    for name, value in pairs.items():
         try:
             overrides[name] = float(value)
         except ValueError:
@@ -164,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
         weather, config, strategy, run_kwargs = _setup(args)
         result = run_season(weather, strategy, config, record=bool(args.out), **run_kwargs)[0]
     except _input_errors() as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(getattr(exc, "cli", str(exc))) from None
     if args.out:
         try:
             write_season_outputs(result, args.out, weather.site.timezone)
@@ -178,22 +210,29 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from controllers.sweep import design, parse_vary, run_sweep
 
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers must be at least 1, got {args.workers}")
     try:
         weather, config, _, run_kwargs = _setup(args)
+        for text in args.vary:
+            name = text.partition("=")[0].strip()
+            if name:
+                _check_set_names([name], f"--vary {text.strip()}", params=True)
         varies = [parse_vary(text) for text in args.vary]
         names = [v.name for v in varies]
         if len(set(names)) != len(names):
             raise CliError("each --vary name may appear once")
         if args.set:
             raise CliError("--set and --vary cannot be combined in a sweep; vary the name instead")
-        values = design(varies, args.n, args.seed)
+        # 6 significant digits: the value printed is exactly the value the season ran with
+        values = np.vectorize(lambda x: float(f"{x:.6g}"))(design(varies, args.n, args.seed))
         rows = run_sweep(weather, varies, values, config, workers=args.workers, **run_kwargs)
     except _input_errors() as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(getattr(exc, "cli", str(exc))) from None
     writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
