@@ -7,6 +7,7 @@ import csv
 import difflib
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from app.cli import CliError
@@ -136,6 +137,20 @@ def _check_set_names(names, option: str, *, params: bool) -> None:
             raise _unknown_name(option, name, allowed, list(SETPOINTS))
 
 
+def _refuse_empty(path: str | None, option: str) -> None:
+    """An empty (or comments-only) TOML would silently mean the defaults: say so instead."""
+    import tomllib
+
+    if path is None or not Path(path).is_file():
+        return  # the loaders name a missing file
+    try:
+        empty = not tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # the loaders say what is wrong with it
+    if empty:
+        raise CliError(f"{path} is empty: remove {option} to use the defaults")
+
+
 def _setup(args: argparse.Namespace):
     """Load weather, config, prices, schedules and the strategy the run options describe."""
     from controllers.actuator_replay import load_actuator_csv
@@ -151,6 +166,8 @@ def _setup(args: argparse.Namespace):
         raise CliError("--weather-columns maps the columns of a --weather file; give --weather too")
     if args.strategy == "schedule" and not args.setpoints:
         raise CliError("--strategy schedule needs --setpoints CSV")
+    _refuse_empty(args.config, "--config")
+    _refuse_empty(args.prices, "--prices")
     config = load_config(args.config)
     prices = load_prices(args.prices)
     if args.weather:
@@ -178,12 +195,56 @@ def _setup(args: argparse.Namespace):
         strategy.name = "schedule"
     setpoints = load_setpoint_csv(args.setpoints) if args.setpoints else None
     actuators = load_actuator_csv(args.actuators) if args.actuators else None
+    coverage = {}
+    for option, path, schedule in (
+        ("--setpoints", args.setpoints, setpoints),
+        ("--actuators", args.actuators, actuators),
+    ):
+        if schedule is not None:
+            coverage[option[2:]] = _coverage(option, path, schedule[0], weather)
     run_kwargs = {"setpoint_schedule": setpoints, "actuator_schedule": actuators, "prices": prices}
     if args.physics_step is not None:
         if not args.physics_step > 0:
             raise CliError(f"--physics-step must be positive, got {args.physics_step:g}")
         run_kwargs["physics_step_s"] = args.physics_step
-    return weather, config, strategy, run_kwargs
+    return weather, config, strategy, run_kwargs, coverage
+
+
+def _coverage(option: str, path: str, sched_times, weather) -> dict:
+    """The replay file's coverage of the season (summary key `replay_coverage`); refuse a file
+    with no row in the season, note on stderr which hours the file did not drive."""
+    from controllers.schedule_csv import replay_coverage
+    from sim.weather import _fmt_local
+
+    tz = weather.site.tz
+    c = replay_coverage(sched_times, weather.time_s, weather.step_s)
+    name = Path(path).name
+    first, last = _fmt_local(c["first_row_s"], tz), _fmt_local(c["last_row_s"], tz)
+    season = f"{_fmt_local(weather.time_s[0], tz)} .. {_fmt_local(weather.time_s[-1], tz)}"
+    if c["outside"]:
+        raise CliError(
+            f"{option} {name}: no row falls in the season {season} (the file runs {first} .. "
+            f"{last}); choose --start/--days inside the file, or fix its times"
+        )
+    if c["before_h"] > 0:
+        print(
+            f"serra: note: {option} {name} starts {first}, after the season start; the grower "
+            f"rules drove the first {c['before_h']:.1f} h",
+            file=sys.stderr,
+        )
+    if c["after_h"] > 0:
+        print(
+            f"serra: note: {option} {name} ends {last}, before the season end; its last row "
+            f"was held for the last {c['after_h']:.1f} h",
+            file=sys.stderr,
+        )
+    return {
+        "file": name,
+        "first_row": datetime.fromtimestamp(c["first_row_s"], tz).isoformat(timespec="seconds"),
+        "last_row": datetime.fromtimestamp(c["last_row_s"], tz).isoformat(timespec="seconds"),
+        "strategy_hours_before_first_row": round(c["before_h"], 3),
+        "held_hours_after_last_row": round(c["after_h"], 3),
+    }
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -193,8 +254,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise CliError(f"--out {args.out}: exists and is not a folder; name a folder")
     try:
-        weather, config, strategy, run_kwargs = _setup(args)
+        weather, config, strategy, run_kwargs, coverage = _setup(args)
         result = run_season(weather, strategy, config, record=bool(args.out), **run_kwargs)[0]
+        if coverage:
+            result.summary["replay_coverage"] = coverage
     except _input_errors() as exc:
         raise CliError(getattr(exc, "cli", str(exc))) from None
     if args.out:
@@ -217,7 +280,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers must be at least 1, got {args.workers}")
     try:
-        weather, config, _, run_kwargs = _setup(args)
+        weather, config, _, run_kwargs, _coverage_notes = _setup(args)
         for text in args.vary:
             name = text.partition("=")[0].strip()
             if name:

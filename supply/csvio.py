@@ -98,6 +98,9 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
     def _import(self, kind: str, name: str, f: IO[str], who: str) -> int:
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise InputError(f"{name}: column {twice[0]!r} appears twice in the header; keep one")
         missing = [c for c in _REQUIRED[kind] if c not in header]
         if missing:
             raise InputError(f"{name}: missing column(s) {', '.join(missing)} for {kind}")
