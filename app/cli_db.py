@@ -36,14 +36,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="logged climate as climate.csv columns",
         description="Write the logged climate of a time range as climate.csv: time (ISO 8601 "
-        "with offset) then canonical columns. Raw ticks where kept, 5-min means where only "
-        "rollups remain. To stdout unless --out.",
+        "with the local UTC offset, e.g. 2024-03-01T00:05:00+01:00) then canonical columns. "
+        "Times are the greenhouse's local time (the site's zone, Europe/Amsterdam unless the "
+        "greenhouse configuration says otherwise): --from 2024-03-01 starts at local midnight. "
+        "Raw ticks where kept, 5-min means where only rollups remain. To stdout unless --out.",
     )
     exp.add_argument("--db", metavar="FILE", help=_DB_HELP)
-    exp.add_argument("--from", dest="t_from", metavar="T", help="start (ISO 8601 or date)")
-    exp.add_argument("--to", dest="t_to", metavar="T", help="end, exclusive (ISO 8601 or date)")
+    exp.add_argument(
+        "--from",
+        dest="t_from",
+        metavar="T",
+        help="start: a date (local midnight) or a local time; an offset (+01:00, Z) overrides",
+    )
+    exp.add_argument(
+        "--to", dest="t_to", metavar="T", help="end, exclusive, read as --from (e.g. 2024-03-02)"
+    )
     exp.add_argument("--out", metavar="CSV", help="output file (written whole or not at all)")
-    exp.add_argument("--tz", default="UTC", help="zone of the times written and of naive T")
+    exp.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="IANA zone of the times written and of --from/--to without offset "
+        "(default: the site's zone; e.g. UTC)",
+    )
     exp.set_defaults(handler=run_export)
 
     imp = actions.add_parser(
@@ -61,15 +75,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "backup",
         help="online backup, safe while the loop writes",
         description="Copy the database with SQLite's online backup API into one consistent "
-        "snapshot, check it, then rename it into place.",
+        "snapshot, check it, then rename it into place. An existing --out file is kept "
+        "unless --force.",
     )
     bak.add_argument("--db", metavar="FILE", help=_DB_HELP)
     bak.add_argument("--out", required=True, metavar="FILE", help="backup file")
+    bak.add_argument("--force", action="store_true", help="replace an existing --out file")
     bak.set_defaults(handler=run_backup)
 
     info = actions.add_parser("info", help="schema version, channels, time range as JSON")
     info.add_argument("--db", metavar="FILE", help=_DB_HELP)
     info.set_defaults(handler=run_info)
+
+
+def site_timezone() -> str:
+    """The greenhouse site's IANA time zone (greenhouse configuration [site] timezone)."""
+    from sim.config import load_config
+
+    return load_config().timezone
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -118,6 +141,8 @@ def run_export(args: argparse.Namespace) -> int:
     from store.csvio import write_csv
     from store.errors import StoreError
 
+    if args.tz is None:
+        args.tz = site_timezone()
     zone = _zone(args.tz)
     t0 = _time_arg(args.t_from, "--from", zone)
     t1 = _time_arg(args.t_to, "--to", zone)
@@ -168,6 +193,10 @@ def run_backup(args: argparse.Namespace) -> int:
     from store.backup import backup
     from store.errors import StoreError
 
+    out = Path(args.out)
+    same = out.exists() and out.resolve() == Path(_db_path(args)).resolve()
+    if out.exists() and not same and not args.force:  # the same file: backup() says why not
+        raise CliError(f"--out {args.out} exists; add --force to replace it, or name a new file")
     try:
         pages = backup(_db_path(args), args.out)
     except StoreError as exc:

@@ -76,6 +76,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default 30)",
     )
     run.add_argument("--max-ticks", type=int, metavar="N", help="stop cleanly after N ticks")
+    run.add_argument(
+        "--status-every",
+        type=float,
+        default=10.0,
+        metavar="MIN",
+        help="minutes of plant time between status lines on stderr: time, tair, rh, co2, "
+        "alarms active, ticks recorded (default 10)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no status lines")
     run.set_defaults(handler=run_loop)
 
 
@@ -195,6 +204,7 @@ def run_loop(args: argparse.Namespace) -> int:
         ("--speed", args.speed),
         ("--strategy-every", args.strategy_every),
         ("--keep-raw-days", args.keep_raw_days),
+        ("--status-every", args.status_every),
     )
     for name, value in checks:
         if not (math.isfinite(value) and value > 0):
@@ -246,6 +256,10 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
     except StoreError as exc:
         bus.close()
         raise _error(str(exc)) from None
+    if not args.quiet:
+        from app.run_status import StatusRecorder
+
+        recorder = StatusRecorder(recorder, args.status_every * 60.0, sys.stderr, site.timezone)
     plant_clock = PlantClock(start, args.speed)
     anchor = {"plant_s": plant_clock(), "wall_s": time.time(), "speed": args.speed}
     try:

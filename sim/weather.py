@@ -56,7 +56,18 @@ REFERENCE_YEAR_FILE = _DATA_DIR / "netherlands_reference_year_hourly.csv.gz"
 
 
 class WeatherError(ValueError):
-    """A weather file or request that cannot be used; the message names file, row or key."""
+    """A weather file or request that cannot be used; the message names file, row or key.
+
+    `cli` is the same message worded for the command line (`--fill-gaps` rather than
+    `fill_gaps=True`, `--start` rather than the file's name); it is the message when not given.
+    """
+
+    def __init__(self, message: str, cli: str | None = None) -> None:
+        super().__init__(message)
+        self.cli = message if cli is None else cli
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.cli))
 
 
 @dataclass(frozen=True)
@@ -224,9 +235,10 @@ class Weather:
             try:
                 start = datetime.fromisoformat(start.strip())
             except ValueError:
+                form = "use YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time at the site)"
                 raise WeatherError(
-                    f"{self.source}: start {start!r} is not a date; use YYYY-MM-DD "
-                    "or YYYY-MM-DDTHH:MM (local time at the site)"
+                    f"{self.source}: start {start!r} is not a date; {form}",
+                    cli=f"--start {start!r} is not a date; {form}",
                 ) from None
         if not isinstance(start, datetime):
             start = datetime(start.year, start.month, start.day)
@@ -251,9 +263,11 @@ class Weather:
         t0 = t[0] if start is None else self._start_utc(start)
         tol = 1e-6 * self.step_s
         if t0 < t[0] - tol or t0 > t[-1] + tol:
+            when = _fmt_local(t0, self.site.tz)
             raise WeatherError(
-                f"{self.source}: start {_fmt_local(t0, self.site.tz)} is outside the file's "
-                f"range {self.local_range()}"
+                f"{self.source}: start {when} is outside the file's range {self.local_range()}",
+                cli=f"--start {when} is outside the weather, which runs {self.local_range()}; "
+                "give a start in that range",
             )
         i0 = int(np.searchsorted(t, t0 - tol, side="left"))
         if days is None:
@@ -262,9 +276,13 @@ class Weather:
             i1 = i0 + round(days * _DAY_S / self.step_s)
             if i1 > len(t):
                 room = (len(t) - i0) * self.step_s / _DAY_S
+                when = _fmt_local(t[i0], self.site.tz)
                 raise WeatherError(
-                    f"{self.source}: {days:g} days from {_fmt_local(t[i0], self.site.tz)} run "
-                    f"past the file's end; at most {room:.2f} days fit in {self.local_range()}"
+                    f"{self.source}: {days:g} days from {when} run past the file's end; "
+                    f"at most {room:.2f} days fit in {self.local_range()}",
+                    cli=f"--days {days:g} from {when} runs past the weather's end; give --days "
+                    f"{math.floor(room * 100) / 100:g} or less (the weather runs "
+                    f"{self.local_range()})",
                 )
         if i1 <= i0:
             raise WeatherError(f"{self.source}: the window holds no row (days={days!r})")

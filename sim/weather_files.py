@@ -10,12 +10,14 @@ import csv
 import gzip
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import numpy as np
 
+from sim.csv_errors import csv_error_text
 from sim.sky import cloud_fraction_from_radiation, sky_temperature_c, sky_temperature_from_pyrgeo
 from sim.weather import (
     _DAY_S,
@@ -103,14 +105,27 @@ def _read_text(path: Path) -> str:
     return raw.decode("utf-8-sig", errors="replace")
 
 
-def _header(text: str, name: str) -> _Table:
+def _records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of every CSV record; a broken record raises WeatherError."""
     reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise WeatherError(f"{name}: line {reader.line_num}: {csv_error_text(exc)}") from None
+        yield reader.line_num, rec
+
+
+def _header(text: str, name: str) -> _Table:
+    records = _records(text, name)
     try:
-        first = next(reader)
+        line, first = next(records)
     except StopIteration:
         raise WeatherError(f"{name}: empty file; expected a CSV header line") from None
     names = [f.strip() for f in first]
-    return _Table(names, reader.line_num, text)
+    return _Table(names, line, text)
 
 
 def _float_columns(table: _Table, cols: list[int], name: str) -> np.ndarray:
@@ -129,16 +144,16 @@ def _float_columns(table: _Table, cols: list[int], name: str) -> np.ndarray:
     except ValueError:
         pass
     # Slow path: empty cells, stray quotes, or a bad cell that must be reported by line.
-    reader = csv.reader(io.StringIO(table.text))
-    next(reader)
+    records = _records(table.text, name)
+    next(records)
     rows = []
-    for rec in reader:
+    for line, rec in records:
         if not rec or all(not f.strip() for f in rec):
             continue
         row = []
         for c in cols:
             cell = rec[c] if c < len(rec) else ""
-            where = f"{name}: line {reader.line_num}, column {table.names[c]!r}"
+            where = f"{name}: line {line}, column {table.names[c]!r}"
             row.append(_cell_value(cell, where))
         rows.append(row)
     return np.array(rows, dtype=np.float64).reshape(-1, len(cols))
@@ -157,11 +172,18 @@ def _cell_value(cell: str, where: str) -> float:
 
 def _column_index(table: _Table, column: str, key: str, name: str) -> int:
     try:
-        return table.names.index(column)
+        index = table.names.index(column)
     except ValueError:
         raise WeatherError(
             f"{name}: no column {column!r} (for {key}); the file has: {', '.join(table.names)}"
         ) from None
+    if table.names.count(column) > 1:
+        where = [str(i + 1) for i, n in enumerate(table.names) if n == column]
+        raise WeatherError(
+            f"{name}: the header names column {column!r} twice (columns {', '.join(where)}); "
+            "rename one so it is clear which holds the data"
+        )
+    return index
 
 
 def _reference_names(names: list[str]) -> list[str]:
@@ -252,6 +274,21 @@ def _parse_times(
     return _local_to_utc(secs, tz)
 
 
+def _check_finite(
+    cols: dict[str, np.ndarray], mapping: dict[str, str], lines: np.ndarray, name: str
+) -> None:
+    """Refuse inf at load, before any season runs on it (missing cells are NaN, not inf)."""
+    for key, v in cols.items():
+        bad = np.nonzero(np.isinf(v))[0]
+        if bad.size:
+            k = int(bad[0])
+            raise WeatherError(
+                f"{name}: line {int(lines[k])}, column {mapping[key]!r} ({key}): {v[k]} is not "
+                "a finite number; give a value or leave the cell empty (short gaps are "
+                "interpolated)"
+            )
+
+
 def _is_float(s: str) -> bool:
     try:
         float(s)
@@ -298,10 +335,10 @@ def _regular(
             for a, b in merged[:4]
         )
         more = f"; and {len(merged) - 4} more" if len(merged) > 4 else ""
+        what = f"{name}: {len(merged)} gap(s) longer than 1 h (local time): {shown}{more}; "
         raise WeatherError(
-            f"{name}: {len(merged)} gap(s) longer than 1 h (local time): {shown}{more}; "
-            "shorter gaps are interpolated; to interpolate these too pass fill_gaps=True "
-            "(--fill-gaps on the command line)"
+            what + "shorter gaps are interpolated; to interpolate these too pass fill_gaps=True",
+            cli=what + "shorter gaps are interpolated; to interpolate these too add --fill-gaps",
         )
     return grid, out
 
@@ -364,12 +401,16 @@ def load_weather(
         kind = "reference"
         cyclic = True
     else:
-        raise WeatherError(
+        what = (
             f"{name}: unknown weather columns ({', '.join(table.names[:12])}); expected the WUR "
             "format ('%time', Tout, Rhout, Iglob, Windsp, ...), the reference-year format "
-            "(t, Io, vo, To, Tsky, RH) or a columns= mapping such as "
-            "{'time': 'Date', 'tout_c': 'T', 'rhout_pct': 'RH', 'iglob_w_m2': 'Glob', "
-            "'wind_m_s': 'Wind'}"
+            "(t, Io, vo, To, Tsky, RH) or "
+        )
+        raise WeatherError(
+            what + "a columns= mapping such as {'time': 'Date', 'tout_c': 'T', "
+            "'rhout_pct': 'RH', 'iglob_w_m2': 'Glob', 'wind_m_s': 'Wind'}",
+            cli=what + "--weather-columns naming this file's columns, e.g. "
+            "--weather-columns time=Date,tout_c=T,rhout_pct=RH,iglob_w_m2=Glob,wind_m_s=Wind",
         )
 
     keys = [k for k in mapping if k != "time"]
@@ -394,6 +435,7 @@ def load_weather(
 
     if len(utc) == 0:
         raise WeatherError(f"{name}: no data rows after the header")
+    _check_finite(cols, mapping, lines, name)
     utc, lines = utc[keep], lines[keep]
     cols = {k: v[keep] for k, v in cols.items()}
     _check_increasing(utc, lines, tz, name)
@@ -449,16 +491,27 @@ def _check_mapping(columns: dict[str, str], table: _Table, name: str) -> dict[st
     allowed = ("time", *CANONICAL, PYRGEO_KEY)
     for key in columns:
         if key not in allowed:
+            keys = f"allowed keys: {', '.join(allowed)}"
             raise WeatherError(
-                f"{name}: unknown key {key!r} in columns; allowed keys: {', '.join(allowed)}"
+                f"{name}: unknown key {key!r} in columns; {keys}",
+                cli=f"--weather-columns: unknown name {key!r}; {keys}",
             )
     missing = [k for k in ("time", *REQUIRED) if k not in columns]
     if missing:
+        need = f"{', '.join(missing)}; required: time, {', '.join(REQUIRED)}"
         raise WeatherError(
-            f"{name}: columns mapping lacks required key(s) {', '.join(missing)}; "
-            f"required: time, {', '.join(REQUIRED)}"
+            f"{name}: columns mapping lacks required key(s) {need}",
+            cli=f"--weather-columns lacks {need}",
         )
+    by_column: dict[str, str] = {}
     for key, col in columns.items():
+        if col in by_column:
+            what = f"column {col!r} is mapped to both {by_column[col]} and {key}"
+            raise WeatherError(
+                f"{name}: {what} in columns; map each signal to its own column",
+                cli=f"--weather-columns: {what}; map each signal to its own column",
+            )
+        by_column[col] = key
         _column_index(table, col, key, name)
     return dict(columns)
 
@@ -466,24 +519,22 @@ def _check_mapping(columns: dict[str, str], table: _Table, name: str) -> dict[st
 def _read_mapped(
     table: _Table, time_idx: int, keys: list[str], col_idx: list[int], name: str
 ) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
-    reader = csv.reader(io.StringIO(table.text))
-    next(reader)
+    records = _records(table.text, name)
+    next(records)
     cells: list[str] = []
     lines: list[int] = []
     rows: list[list[float]] = []
     width = len(table.names)
-    for rec in reader:
+    for line, rec in records:
         if not rec or all(not f.strip() for f in rec):
             continue
         if len(rec) < width:
-            raise WeatherError(
-                f"{name}: line {reader.line_num} has {len(rec)} fields, the header {width}"
-            )
+            raise WeatherError(f"{name}: line {line} has {len(rec)} fields, the header {width}")
         cells.append(rec[time_idx])
-        lines.append(reader.line_num)
+        lines.append(line)
         row = []
         for key, c in zip(keys, col_idx, strict=True):
-            where = f"{name}: line {reader.line_num}, column {table.names[c]!r} ({key})"
+            where = f"{name}: line {line}, column {table.names[c]!r} ({key})"
             row.append(_cell_value(rec[c], where))
         rows.append(row)
     data = np.array(rows, dtype=np.float64).reshape(-1, len(keys))

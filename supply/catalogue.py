@@ -16,6 +16,12 @@ _PRODUCT_COLUMNS = (
 )
 
 
+#: Longest shelf life, margin or lead time in days (100 years): dates beyond year 9999 overflow.
+MAX_DAYS = 36_500
+#: Largest walking-order number of a bay (SQLite integers overflow at 2**63).
+MAX_SEQUENCE = 10**9
+
+
 def storage_tags(text: str) -> frozenset[str]:
     """The set of storage tags in a comma-separated text ("dry, cool" -> {"dry", "cool"})."""
     return frozenset(t.strip().lower() for t in text.split(",") if t.strip())
@@ -34,6 +40,14 @@ def check_product(p: Product) -> Product:
         raise InputError(f"product {code}: pack size must be > 0, got {p.pack_size}")
     if p.shelf_life_days is not None and p.shelf_life_days <= 0:
         raise InputError(f"product {code}: shelf life must be > 0 days, got {p.shelf_life_days}")
+    for field in ("shelf_life_days", "alert_days", "removal_days", "best_before_days"):
+        value = getattr(p, field)
+        if value is not None and value > MAX_DAYS:
+            raise InputError(f"product {code}: {field} must be at most {MAX_DAYS}, got {value}")
+    if p.lead_time_days > MAX_DAYS:
+        raise InputError(
+            f"product {code}: lead_time_days must be at most {MAX_DAYS}, got {p.lead_time_days:g}"
+        )
     for field in ("alert_days", "removal_days", "best_before_days"):
         value = getattr(p, field)
         if value < 0:
@@ -49,8 +63,8 @@ def check_product(p: Product) -> Product:
         raise InputError(f"product {code}: max stock must be > 0, got {p.max_stock}")
     gtin = p.gtin or None
     if gtin is not None:
-        if len(gtin) != 14 or not gtin.isdigit():
-            raise InputError(f"product {code}: GTIN must be 14 digits, got {gtin!r}")
+        if len(gtin) != 14 or not gs1.is_digits(gtin):
+            raise InputError(f"product {code}: GTIN must be 14 digits 0-9, got {gtin!r}")
         if gs1.check_digit(gtin[:13]) != int(gtin[13]):
             raise InputError(f"product {code}: GTIN {gtin} has a wrong check digit")
     storage = ",".join(sorted(storage_tags(p.storage)))
@@ -145,6 +159,10 @@ class CatalogueMixin(ServiceBase):
             raise InputError(f"bay {code}: capacity must be > 0, got {bay.capacity}")
         if bay.kind == "silo" and bay.capacity is None:
             raise InputError(f"silo {code}: give its capacity")
+        if not -MAX_SEQUENCE <= int(bay.sequence) <= MAX_SEQUENCE:
+            raise InputError(
+                f"bay {code}: sequence must lie within +-{MAX_SEQUENCE}, got {bay.sequence}"
+            )
         zone_id = self._ensure_zone(conn, bay.warehouse, bay.zone, storage)
         conn.execute(
             "INSERT INTO supply_bays (zone_id, code, kind, capacity, sequence) "

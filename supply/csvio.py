@@ -11,9 +11,11 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from supply import columns
 from supply._base import iso, name_value, qty_value
 from supply.catalogue import CatalogueMixin, check_product
 from supply.dates import parse_date
@@ -23,15 +25,10 @@ from supply.reports import ReportsMixin
 
 IMPORT_KINDS = ("products", "bays", "lots")
 EXPORT_KINDS = ("products", "bays", "stock", "lots", "moves", "alerts")
-_PRODUCT_FIELDS = [f.name for f in dataclasses.fields(Product)]
-_BAY_FIELDS = ["code", "warehouse", "zone", "kind", "capacity", "sequence", "storage"]
-_LOT_FIELDS = ["product", "lot_no", "qty", "bay", "production_date", "expiry_date"]
-_REQUIRED = {
-    "products": ("code", "name"),
-    "bays": ("code", "warehouse", "zone"),
-    "lots": ("product", "lot_no", "qty", "bay"),
-}
-_ALLOWED = {"products": _PRODUCT_FIELDS, "bays": _BAY_FIELDS, "lots": _LOT_FIELDS}
+_PRODUCT_FIELDS = list(columns.PRODUCT_COLUMNS)
+_BAY_FIELDS = list(columns.BAY_COLUMNS)
+_REQUIRED = columns.REQUIRED
+_ALLOWED = columns.ALLOWED
 
 
 def _num(text: str, cast: Callable, column: str) -> object:
@@ -58,6 +55,12 @@ def _product_from(row: dict[str, str]) -> Product:
         else:
             kwargs[name] = text
     return check_product(Product(**kwargs))  # type: ignore[arg-type]
+
+
+def _local_time(t_ms: int) -> str:
+    """ISO 8601 local time with its UTC offset (the machine's zone, as the supply dates use)."""
+    spec = "seconds" if t_ms % 1000 == 0 else "milliseconds"
+    return datetime.fromtimestamp(t_ms / 1000.0, UTC).astimezone().isoformat(timespec=spec)
 
 
 def _cell(value: object) -> object:
@@ -95,6 +98,9 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
     def _import(self, kind: str, name: str, f: IO[str], who: str) -> int:
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise InputError(f"{name}: column {twice[0]!r} appears twice in the header; keep one")
         missing = [c for c in _REQUIRED[kind] if c not in header]
         if missing:
             raise InputError(f"{name}: missing column(s) {', '.join(missing)} for {kind}")
@@ -177,9 +183,12 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
             header = [f.name for f in dataclasses.fields(Lot)]
             return header, ([_cell(v) for v in dataclasses.astuple(lot)] for lot in self.lots())
         if kind == "moves":
-            header = ["id", "t_ms", "kind", "product", "lot_id", "bay", "qty", "who", "reason",
+            header = ["id", "time", "kind", "product", "lot_id", "bay", "qty", "who", "reason",
                       "order_id"]  # fmt: skip
-            return header, ([_cell(v) for v in dataclasses.astuple(m)] for m in self.moves())
+            return header, (
+                [_cell(v) for v in (m.id, _local_time(m.t_ms), *dataclasses.astuple(m)[2:])]
+                for m in self.moves()
+            )
         header = ["product", "lot_id", "lot_no", "alert", "expiry", "days_left", "on_hand",
                   "expired"]  # fmt: skip
         return header, ([_cell(v) for v in dataclasses.astuple(a)] for a in self.alerts())
