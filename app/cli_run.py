@@ -120,16 +120,10 @@ def _resumed_clock(db: Path, speed: float) -> float | None:
     return float(clock["plant_s"]) + (time.time() - float(clock["wall_s"])) * speed
 
 
-def _plant_start(args: argparse.Namespace, site, db: Path) -> float | None:
+def _plant_start(args: argparse.Namespace, site) -> float | None:
+    """--start as plant time (None: decided by `_auto_start` once the database is locked)."""
     if args.start is None:
-        if args.speed == 1.0:
-            return None  # a real greenhouse: plant time is the wall clock
-        resumed = _resumed_clock(db, args.speed)
-        if resumed is not None:
-            return resumed
-        from sim.weather import default_weather
-
-        return float(default_weather().time_s[0])
+        return None
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -140,6 +134,19 @@ def _plant_start(args: argparse.Namespace, site, db: Path) -> float | None:
     if t.tzinfo is None:
         t = t.replace(tzinfo=ZoneInfo(site.timezone))
     return t.timestamp()
+
+
+def _auto_start(args: argparse.Namespace, db: Path) -> float | None:
+    """Plant time at start without --start: the wall clock at speed 1, else resumed or the
+    shipped weather's first day."""
+    if args.speed == 1.0:
+        return None  # a real greenhouse: plant time is the wall clock
+    resumed = _resumed_clock(db, args.speed)
+    if resumed is not None:
+        return resumed
+    from sim.weather import default_weather
+
+    return float(default_weather().time_s[0])
 
 
 def _strategy(args: argparse.Namespace):
@@ -215,18 +222,21 @@ def run_loop(args: argparse.Namespace) -> int:
     from app.paths import default_db_path
 
     db = Path(args.db) if args.db else default_db_path()
-    start = _plant_start(args, site, db)
+    start = _plant_start(args, site)
     try:
         bus = BusPoller(load_nodes(args.nodes), args.port)
     except DriverError as exc:
         raise _error(str(exc)) from None
     try:
-        # one writer per database: a GUI or another `serra run` on it refuses this one
+        # one writer per database file, whatever its name: a GUI or another `serra run` on it
+        # refuses this one, and so does a read-only file; taken before anything reads it
         db_lock = acquire_db_lock(db)
     except DbLockError as exc:
         bus.close()
         raise _error(str(exc)) from None
     try:
+        if start is None:
+            start = _auto_start(args, db)
         return _run_locked(args, db, bus, strategy, start, site, notify, overrides)
     finally:
         db_lock.unlock()
