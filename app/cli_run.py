@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import signal
 import sys
 import time
 from pathlib import Path
+
+log = logging.getLogger("serra.run")
+
+#: Exit codes of `serra run` (a supervisor restarts on any but 0 and 2; see docs/deploy.md).
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_NOT_RECORDED = 0, 1, 2, 3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(then actuators are left in their fail-safe state and records flushed). A restart "
         "resumes from the last recorded setpoints and overrides. Against the virtual device "
         "at --speed S, give the loop the same --speed (and --start): plant time is derived "
-        "from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick.",
+        "from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick. Exit codes: "
+        "0 clean stop, 1 fatal error (the loop gave up), 2 refused at start (bad option, "
+        "database in use or read-only), 3 some ticks were not recorded.",
     )
     run.add_argument("--port", metavar="URL", help="port or pyserial URL (default: bus.port)")
     run.add_argument("--nodes", metavar="TOML", help="nodes file (default: virtual greenhouse)")
@@ -76,6 +84,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default 30)",
     )
     run.add_argument("--max-ticks", type=int, metavar="N", help="stop cleanly after N ticks")
+    run.add_argument(
+        "--max-failed-ticks",
+        type=int,
+        metavar="N",
+        help="give up (exit 1, actuators left safe) after N ticks in a row failed with an "
+        "unexpected error, for a supervisor to restart a fresh process (default: keep trying)",
+    )
     run.set_defaults(handler=run_loop)
 
 
@@ -189,7 +204,11 @@ def _notifier(args: argparse.Namespace):
 
 
 def run_loop(args: argparse.Namespace) -> int:
-    """Run the control loop until SIGINT/SIGTERM (or --max-ticks); exit 0 on a clean stop."""
+    """Run the control loop until SIGINT/SIGTERM (or --max-ticks); return the exit code.
+
+    0 clean stop with every tick recorded, 1 fatal (the loop gave up or an unexpected error
+    escaped it), 2 refused at start (CliError), 3 ticks were not recorded.
+    """
     from app.db_lock import DbLockError, acquire_db_lock
     from controllers.loop import default_site
     from controllers.overrides import OverrideError
@@ -206,8 +225,9 @@ def run_loop(args: argparse.Namespace) -> int:
     for name, value in checks:
         if not (math.isfinite(value) and value > 0):
             raise _error(f"{name} {value}: must be a positive number")
-    if args.max_ticks is not None and args.max_ticks < 1:
-        raise _error(f"--max-ticks {args.max_ticks}: must be at least 1")
+    for name, n in (("--max-ticks", args.max_ticks), ("--max-failed-ticks", args.max_failed_ticks)):
+        if n is not None and n < 1:
+            raise _error(f"{name} {n}: must be at least 1")
     overrides = [_parse_override(text) for text in args.override]
     from controllers.overrides import Overrides
 
@@ -244,8 +264,9 @@ def run_loop(args: argparse.Namespace) -> int:
 
 def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
     """The part of `run_loop` that runs while this process holds the database's lock."""
+    _logging()
     from controllers.clock import PlantClock
-    from controllers.loop import ControlLoop, LoopError
+    from controllers.loop import ControlLoop, LoopError, LoopFailedError
     from store.errors import StoreError
     from store.recorder import SqliteRecorder
     from store.rollups import Retention
@@ -269,6 +290,7 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
             strategy_every_s=args.strategy_every,
             site=site,
             notify=notify,
+            max_failed_ticks=args.max_failed_ticks,
         )
         loop.start()
         for name, value, duration, who, why in overrides:
@@ -289,18 +311,44 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
         file=sys.stderr,
         flush=True,
     )
+    fatal: str | None = None
+    close_error: str | None = None
     try:
-        ticks = loop.run(max_ticks=args.max_ticks)
+        loop.run(max_ticks=args.max_ticks)
+    except LoopFailedError as exc:
+        fatal = str(exc)  # each failure was logged with its traceback as it happened
+    except Exception as exc:  # anything else that escapes the loop: say it, exit non-zero
+        log.exception("the control loop stopped on an unexpected error")
+        fatal = f"{type(exc).__name__}: {exc}"
     finally:
         try:
             recorder.close()
         except StoreError as exc:
-            print(f"serra run: {exc}", file=sys.stderr)
+            close_error = str(exc)
         bus.close()
     left = (
         "left in their safe state"
         if loop.left_safe
         else "unreachable (the nodes' watchdogs must apply their safe state)"
     )
-    print(f"serra run: stopped after {ticks} ticks; actuators {left}", file=sys.stderr)
-    return 0
+    print(f"serra run: stopped after {loop.ticks} ticks; actuators {left}", file=sys.stderr)
+    code = EXIT_OK
+    lost = recorder.pending_ticks + recorder.dropped_ticks
+    if lost or close_error:
+        reason = recorder.last_error or close_error
+        print(f"serra run: error: {lost} ticks were not recorded: {reason}", file=sys.stderr)
+        code = EXIT_NOT_RECORDED
+    if fatal is not None:
+        print(f"serra run: fatal: {fatal}", file=sys.stderr)
+        code = EXIT_FATAL
+    return code
+
+
+def _logging() -> None:
+    """Warnings and errors (with tracebacks) to stderr, unless the caller set up logging."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("serra run: %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
