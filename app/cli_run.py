@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import signal
 import sys
 import time
 from pathlib import Path
+
+log = logging.getLogger("serra.run")
+
+#: Exit codes of `serra run` (a supervisor restarts on any but 0 and 2; see docs/deploy.md).
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_NOT_RECORDED = 0, 1, 2, 3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(then actuators are left in their fail-safe state and records flushed). A restart "
         "resumes from the last recorded setpoints and overrides. Against the virtual device "
         "at --speed S, give the loop the same --speed (and --start): plant time is derived "
-        "from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick.",
+        "from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick. Exit codes: "
+        "0 clean stop, 1 fatal error (the loop gave up), 2 refused at start (bad option, "
+        "database in use or read-only), 3 some ticks were not recorded.",
     )
     run.add_argument("--port", metavar="URL", help="port or pyserial URL (default: bus.port)")
     run.add_argument("--nodes", metavar="TOML", help="nodes file (default: virtual greenhouse)")
@@ -85,6 +93,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "alarms active, ticks recorded (default 10)",
     )
     run.add_argument("--quiet", action="store_true", help="no status lines")
+    run.add_argument(
+        "--max-failed-ticks",
+        type=int,
+        metavar="N",
+        help="give up (exit 1, actuators left safe) after N ticks in a row failed with an "
+        "unexpected error, for a supervisor to restart a fresh process (default: keep trying)",
+    )
     run.set_defaults(handler=run_loop)
 
 
@@ -129,16 +144,10 @@ def _resumed_clock(db: Path, speed: float) -> float | None:
     return float(clock["plant_s"]) + (time.time() - float(clock["wall_s"])) * speed
 
 
-def _plant_start(args: argparse.Namespace, site, db: Path) -> float | None:
+def _plant_start(args: argparse.Namespace, site) -> float | None:
+    """--start as plant time (None: decided by `_auto_start` once the database is locked)."""
     if args.start is None:
-        if args.speed == 1.0:
-            return None  # a real greenhouse: plant time is the wall clock
-        resumed = _resumed_clock(db, args.speed)
-        if resumed is not None:
-            return resumed
-        from sim.weather import default_weather
-
-        return float(default_weather().time_s[0])
+        return None
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -149,6 +158,19 @@ def _plant_start(args: argparse.Namespace, site, db: Path) -> float | None:
     if t.tzinfo is None:
         t = t.replace(tzinfo=ZoneInfo(site.timezone))
     return t.timestamp()
+
+
+def _auto_start(args: argparse.Namespace, db: Path) -> float | None:
+    """Plant time at start without --start: the wall clock at speed 1, else resumed or the
+    shipped weather's first day."""
+    if args.speed == 1.0:
+        return None  # a real greenhouse: plant time is the wall clock
+    resumed = _resumed_clock(db, args.speed)
+    if resumed is not None:
+        return resumed
+    from sim.weather import default_weather
+
+    return float(default_weather().time_s[0])
 
 
 def _strategy(args: argparse.Namespace):
@@ -191,7 +213,11 @@ def _notifier(args: argparse.Namespace):
 
 
 def run_loop(args: argparse.Namespace) -> int:
-    """Run the control loop until SIGINT/SIGTERM (or --max-ticks); exit 0 on a clean stop."""
+    """Run the control loop until SIGINT/SIGTERM (or --max-ticks); return the exit code.
+
+    0 clean stop with every tick recorded, 1 fatal (the loop gave up or an unexpected error
+    escaped it), 2 refused at start (CliError), 3 ticks were not recorded.
+    """
     from app.db_lock import DbLockError, acquire_db_lock
     from controllers.loop import default_site
     from controllers.overrides import OverrideError
@@ -209,8 +235,9 @@ def run_loop(args: argparse.Namespace) -> int:
     for name, value in checks:
         if not (math.isfinite(value) and value > 0):
             raise _error(f"{name} {value}: must be a positive number")
-    if args.max_ticks is not None and args.max_ticks < 1:
-        raise _error(f"--max-ticks {args.max_ticks}: must be at least 1")
+    for name, n in (("--max-ticks", args.max_ticks), ("--max-failed-ticks", args.max_failed_ticks)):
+        if n is not None and n < 1:
+            raise _error(f"{name} {n}: must be at least 1")
     overrides = [_parse_override(text) for text in args.override]
     from controllers.overrides import Overrides
 
@@ -225,18 +252,21 @@ def run_loop(args: argparse.Namespace) -> int:
     from app.paths import default_db_path
 
     db = Path(args.db) if args.db else default_db_path()
-    start = _plant_start(args, site, db)
+    start = _plant_start(args, site)
     try:
         bus = BusPoller(load_nodes(args.nodes), args.port)
     except DriverError as exc:
         raise _error(str(exc)) from None
     try:
-        # one writer per database: a GUI or another `serra run` on it refuses this one
+        # one writer per database file, whatever its name: a GUI or another `serra run` on it
+        # refuses this one, and so does a read-only file; taken before anything reads it
         db_lock = acquire_db_lock(db)
     except DbLockError as exc:
         bus.close()
         raise _error(str(exc)) from None
     try:
+        if start is None:
+            start = _auto_start(args, db)
         return _run_locked(args, db, bus, strategy, start, site, notify, overrides)
     finally:
         db_lock.unlock()
@@ -244,8 +274,9 @@ def run_loop(args: argparse.Namespace) -> int:
 
 def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
     """The part of `run_loop` that runs while this process holds the database's lock."""
+    _logging()
     from controllers.clock import PlantClock
-    from controllers.loop import ControlLoop, LoopError
+    from controllers.loop import ControlLoop, LoopError, LoopFailedError
     from store.errors import StoreError
     from store.recorder import SqliteRecorder
     from store.rollups import Retention
@@ -273,6 +304,7 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
             strategy_every_s=args.strategy_every,
             site=site,
             notify=notify,
+            max_failed_ticks=args.max_failed_ticks,
         )
         loop.start()
         for name, value, duration, who, why in overrides:
@@ -293,18 +325,44 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
         file=sys.stderr,
         flush=True,
     )
+    fatal: str | None = None
+    close_error: str | None = None
     try:
-        ticks = loop.run(max_ticks=args.max_ticks)
+        loop.run(max_ticks=args.max_ticks)
+    except LoopFailedError as exc:
+        fatal = str(exc)  # each failure was logged with its traceback as it happened
+    except Exception as exc:  # anything else that escapes the loop: say it, exit non-zero
+        log.exception("the control loop stopped on an unexpected error")
+        fatal = f"{type(exc).__name__}: {exc}"
     finally:
         try:
             recorder.close()
         except StoreError as exc:
-            print(f"serra run: {exc}", file=sys.stderr)
+            close_error = str(exc)
         bus.close()
     left = (
         "left in their safe state"
         if loop.left_safe
         else "unreachable (the nodes' watchdogs must apply their safe state)"
     )
-    print(f"serra run: stopped after {ticks} ticks; actuators {left}", file=sys.stderr)
-    return 0
+    print(f"serra run: stopped after {loop.ticks} ticks; actuators {left}", file=sys.stderr)
+    code = EXIT_OK
+    lost = recorder.pending_ticks + recorder.dropped_ticks
+    if lost or close_error:
+        reason = recorder.last_error or close_error
+        print(f"serra run: error: {lost} ticks were not recorded: {reason}", file=sys.stderr)
+        code = EXIT_NOT_RECORDED
+    if fatal is not None:
+        print(f"serra run: fatal: {fatal}", file=sys.stderr)
+        code = EXIT_FATAL
+    return code
+
+
+def _logging() -> None:
+    """Warnings and errors (with tracebacks) to stderr, unless the caller set up logging."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("serra run: %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)

@@ -132,6 +132,11 @@ class RecentRecorder:
         self._count = 0
         self._lock = threading.Lock()
 
+    @property
+    def dropped_ticks(self) -> int:
+        """Ticks the database recorder gave up."""
+        return self.inner.dropped_ticks
+
     def record_tick(self, record: Any) -> None:
         """Keep the tick, then record it."""
         with self._lock:

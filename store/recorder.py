@@ -111,6 +111,21 @@ class SqliteRecorder:
             "maintenance_error": self._maintenance_error,
         }
 
+    @property
+    def dropped_ticks(self) -> int:
+        """Ticks given up since this recorder was made (the in-memory queue was full)."""
+        return self._dropped
+
+    @property
+    def pending_ticks(self) -> int:
+        """Ticks queued in memory, not yet written."""
+        return len(self._ticks)
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last write failed (None once a write succeeds again)."""
+        return self._last_error
+
     def record_tick(self, record: Any) -> None:
         """Queue one tick and commit when `batch_ticks` are queued; RecordingError if that fails."""
         with self._lock:
