@@ -32,8 +32,11 @@ def _ticks(session: Session, clock: ManualClock, n: int) -> None:
 
 
 def _tick_rows(db) -> list[tuple[float, float]]:
-    with sqlite3.connect(db) as c:
-        rows = c.execute('SELECT t_ms, "sp_heat_c" FROM ticks ORDER BY rowid').fetchall()
+    try:
+        with sqlite3.connect(db) as c:
+            rows = c.execute('SELECT t_ms, "sp_heat_c" FROM ticks ORDER BY rowid').fetchall()
+    except sqlite3.OperationalError:  # the child has not created its tables yet
+        return []
     return [(t / 1000.0, sp) for t, sp in rows]
 
 
@@ -91,7 +94,7 @@ def test_a_killed_session_process_resumes_rules_and_plant(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 120.0
-    while len(_tick_rows(db) if db.exists() else []) < 25:
+    while len(_tick_rows(db)) < 25:
         assert child.poll() is None, child.stderr.read()
         assert time.monotonic() < deadline, "the session recorded no ticks"
         time.sleep(0.1)
@@ -120,3 +123,35 @@ def test_a_killed_session_process_resumes_rules_and_plant(tmp_path):
     assert not any(
         e.kind == "strategy_decision" and "heat_c" in e.data["changed"] for e in after
     ), "a setpoint went back to its default"
+
+
+def test_unreadable_saved_rules_and_plant_state_are_refused_logged_and_replaced(tmp_path):
+    from controllers.grower_rules import GrowerRules
+    from store import events as ev
+    from store.state import save_state
+
+    db = tmp_path / "serra.db"
+    with open_store(db) as store, store.write():
+        rules = GrowerRules().as_dict()
+        bad = {"rules": {**rules, "defaults": {**rules["defaults"], "heat_c": 99.0}}}
+        ev.append_rows(store, [ev.event_row(1.534e9, "setpoint_change", "x", "m", "anna", bad)])
+        save_state(store, "plant", 1.534e9, {"layout": {"version": 0}})
+    clock = ManualClock(1000.0)
+    session = _session(db, clock)
+    try:
+        assert session.rules == GrowerRules()
+        (started,) = _events(db, ("sim_started",))
+        assert started.data["resumed"] is False
+        assert "layout version 0" in started.data["refused"]
+        assert "saved state refused" in started.message and "\n" not in started.message
+        refusal = _events(db, ("setpoint_change",))[-1]
+        assert refusal.who == "serra" and "heat_c = 99" in refusal.data["refused"]
+        assert refusal.message.endswith("the default rules are in force")
+        _ticks(session, clock, 2)
+    finally:
+        session.stop()
+    # the refusal put the defaults in force: the next start reads them without a new refusal
+    again = _session(db, clock)
+    again.stop()
+    assert len(_events(db, ("setpoint_change",))) == 2
+    assert _tick_rows(db)[0][0] > 1.534e9  # the fresh season started after the last record
