@@ -24,11 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Poll the bus, decide setpoints, drive the actuators through the climate "
         "computer and the safety layer, and record every tick and event, until SIGINT/SIGTERM "
         "(then actuators are left in their fail-safe state and records flushed). A restart "
-        "resumes from the last recorded setpoints and overrides. Against the virtual device "
-        "at --speed S, give the loop the same --speed (and --start): plant time is derived "
-        "from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick. Exit codes: "
-        "0 clean stop, 1 fatal error (the loop gave up), 2 refused at start (bad option, "
-        "database in use or read-only), 3 some ticks were not recorded.",
+        "resumes from the last recorded setpoints, grower rules and overrides. Against the "
+        "virtual device at --speed S, give the loop the same --speed (and --start): plant "
+        "time is derived from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick. "
+        "Exit codes: 0 clean stop, 1 fatal error (the loop gave up), 2 refused at start (bad "
+        "option, database in use or read-only), 3 some ticks were not recorded.",
     )
     run.add_argument("--port", metavar="URL", help="port or pyserial URL (default: bus.port)")
     run.add_argument("--nodes", metavar="TOML", help="nodes file (default: virtual greenhouse)")
@@ -40,6 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="grower rules, or a setpoint schedule over them (needs --setpoints)",
     )
     run.add_argument("--setpoints", metavar="CSV", help="setpoint schedule to replay")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change a grower-rules setpoint or setting from the start, e.g. --set heat_c=21; "
+        "logged and kept for later restarts (default: the rules applied last in --db)",
+    )
     run.add_argument("--tick", type=float, default=60.0, help="seconds per tick (default 60)")
     run.add_argument(
         "--speed",
@@ -173,21 +181,68 @@ def _auto_start(args: argparse.Namespace, db: Path) -> float | None:
     return float(default_weather().time_s[0])
 
 
-def _strategy(args: argparse.Namespace):
+def _saved_rules(db: Path):
+    """(rules applied last in `db` or None, one-line reason they were refused or None)."""
+    from app.resume import resumed_rules
+    from store.db import open_store
+    from store.errors import StoreError
+
+    if not db.exists():
+        return None, None
+    try:
+        store = open_store(db)
+        try:
+            with store.read():
+                return resumed_rules(store)
+        finally:
+            store.close()
+    except StoreError:  # opening for recording says what is wrong with the file
+        return None, None
+
+
+def _set_rules(args: argparse.Namespace, base):
+    """(the rules with --set applied over `base`, the --set values), or (None, {})."""
+    from app.pairs import split_pairs
     from controllers.grower_rules import GrowerRules
-    from controllers.loop import ScheduleReplay
+    from controllers.setpoints import SetpointError
+
+    if not args.set:
+        return None, {}
+    try:
+        pairs = split_pairs(";".join(args.set), "NAME=VALUE", "heat_c=21")
+    except ValueError as exc:
+        raise _error(f"--set: {exc}") from None
+    values = {}
+    for name, value in pairs:
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise _error(f"--set {name}={value}: the value must be a number") from None
+    try:
+        return GrowerRules.from_overrides(values, base or GrowerRules(), where="--set"), values
+    except SetpointError as exc:
+        raise _error(str(exc)) from None
+
+
+def _schedule(args: argparse.Namespace):
+    """The --setpoints schedule as (times, columns), or None; refused before anything opens."""
     from controllers.setpoints import SetpointError, load_setpoint_csv
 
     if args.strategy == "schedule" and not args.setpoints:
         raise _error("--strategy schedule needs --setpoints CSV")
-    rules = GrowerRules()
     if not args.setpoints:
-        return rules
+        return None
     try:
-        times, columns = load_setpoint_csv(args.setpoints)
+        return load_setpoint_csv(args.setpoints)
     except SetpointError as exc:
         raise _error(str(exc)) from None
-    return ScheduleReplay(rules, times, columns)
+
+
+def _strategy(rules, schedule):
+    """The grower rules in force, with the --setpoints schedule replayed over them if given."""
+    from controllers.loop import ScheduleReplay
+
+    return rules if schedule is None else ScheduleReplay(rules, *schedule)
 
 
 def _notifier(args: argparse.Namespace):
@@ -210,6 +265,25 @@ def _notifier(args: argparse.Namespace):
             hook(alarm)
 
     return notify
+
+
+def _log_rules(loop, recorder, applied, values, refused) -> None:
+    """Log refused saved rules and the rules --set put in force (kept for later restarts)."""
+    from app.resume import refused_rules_event, rules_event
+    from app.session import current_user
+    from store.errors import RecordingError
+
+    events = []
+    if refused is not None:
+        events.append(refused_rules_event(loop.plant_clock(), refused))
+    if applied is not None:
+        why = "serra run --set " + ", ".join(f"{k}={v:g}" for k, v in values.items())
+        events.append(rules_event(applied, loop.plant_clock(), values, current_user(), why))
+    for event in events:
+        try:
+            recorder.record_event(event)
+        except RecordingError as exc:  # kept queued and retried with the next tick
+            print(f"serra run: {exc}", file=sys.stderr, flush=True)
 
 
 def run_loop(args: argparse.Namespace) -> int:
@@ -246,12 +320,14 @@ def run_loop(args: argparse.Namespace) -> int:
             Overrides().set(name, value, now_s=0.0, duration_s=duration, who=who, why=why)
         except OverrideError as exc:
             raise _error(f"--override: {exc}") from None
-    strategy = _strategy(args)
-    notify = _notifier(args)
-    site = default_site()
     from app.paths import default_db_path
+    from controllers.grower_rules import GrowerRules
 
     db = Path(args.db) if args.db else default_db_path()
+    _set_rules(args, None)  # a bad --set is refused before the database is touched
+    schedule = _schedule(args)
+    notify = _notifier(args)
+    site = default_site()
     start = _plant_start(args, site)
     try:
         bus = BusPoller(load_nodes(args.nodes), args.port)
@@ -267,12 +343,16 @@ def run_loop(args: argparse.Namespace) -> int:
     try:
         if start is None:
             start = _auto_start(args, db)
-        return _run_locked(args, db, bus, strategy, start, site, notify, overrides)
+        saved, refused = _saved_rules(db)
+        applied, values = _set_rules(args, saved)
+        strategy = _strategy(applied or saved or GrowerRules(), schedule)
+        changes = {"applied": applied, "values": values, "refused": refused}
+        return _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes)
     finally:
         db_lock.unlock()
 
 
-def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
+def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes) -> int:
     """The part of `run_loop` that runs while this process holds the database's lock."""
     _logging()
     from controllers.clock import PlantClock
@@ -307,6 +387,7 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
             max_failed_ticks=args.max_failed_ticks,
         )
         loop.start()
+        _log_rules(loop, recorder, **changes)
         for name, value, duration, who, why in overrides:
             loop.set_override(name, value, duration, who=who, why=why)
     except LoopError as exc:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -239,6 +240,54 @@ class GrowerRules(Strategy):
         k = int(np.searchsorted(keys, md, side="right")) - 1
         start, end = steps[k].start, steps[(k + 1) % len(steps)].start
         return f"season from {start} to {end}: {with_season:g} instead of {plain:g}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rules as plain JSON data (what a `setpoint_change` event keeps for a restart)."""
+        return {
+            "name": self.name,
+            "periods": [asdict(p) for p in self.periods],
+            "defaults": dict(self.defaults),
+            "settings": asdict(self.settings),
+            "season": [asdict(s) for s in self.season],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, where: str = "saved rules") -> GrowerRules:
+        """Rules from `as_dict()` output; SetpointError (one line, starting with `where`) when
+        a part is missing or a value is not allowed. Settings missing keep their defaults."""
+        try:
+            periods = [
+                DayPeriod(
+                    str(p["start_ref"]),
+                    float(p["offset_min"]),
+                    float(p["ramp_min"]),
+                    {str(k): float(v) for k, v in p["values"].items()},
+                )
+                for p in d["periods"]
+            ]
+            defaults = {str(k): float(v) for k, v in d["defaults"].items()}
+            season = [
+                SeasonStep(
+                    str(s["start"]),
+                    {str(k): float(v) for k, v in s["shift"].items()},
+                    {str(k): float(v) for k, v in s["scale"].items()},
+                )
+                for s in d["season"]
+            ]
+            settings = ClimateComputerSettings.from_dict(dict(d["settings"]), where=where)
+            name = str(d.get("name", "grower"))
+        except SetpointError as exc:
+            text = str(exc)
+            raise SetpointError(text if text.startswith(where) else f"{where}: {text}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"{type(exc).__name__}: {exc}"
+            raise SetpointError(f"{where}: not grower rules ({what})") from None
+        missing = [n for n in SETPOINTS if n not in defaults]
+        if missing:
+            raise SetpointError(f"{where}: defaults lack {', '.join(missing)}")
+        for n, v in defaults.items():
+            check_value(n, v, where=where)
+        return cls(periods=periods, settings=settings, defaults=defaults, season=season, name=name)
 
     @classmethod
     def from_overrides(

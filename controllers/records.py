@@ -43,6 +43,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "config_change",
     "loop_started",
     "loop_stopped",
+    "sim_started",
 )
 
 

@@ -265,6 +265,11 @@ class VirtualDevice:
         self.last_write = self._clock()
         self.safe_state = False
 
+    def plant_state(self) -> tuple[float, dict[str, object]]:
+        """(plant time, the plant's saved state) taken between two steps, for a restart."""
+        with self._lock:
+            return float(self.plant.time_s), self.plant.save_state()  # type: ignore[attr-defined]
+
     def status(self) -> dict[str, object]:
         """Counters for logs and tests: requests, writes, watchdog, injected faults, plant time."""
         with self._lock:

@@ -24,6 +24,7 @@ from typing import Any
 
 from store import events as ev
 from store import rollups, timeseries
+from store import state as saved_state
 from store.db import QUALITY_CODES, Store, open_store
 from store.errors import RecordingError, StoreError
 from store.rollups import Retention
@@ -175,6 +176,19 @@ class SqliteRecorder:
                 "setpoints": {c[3:]: v.value for c, v in latest.items()},
                 "overrides": overrides,
             }
+
+    def save_state(self, key: str, time_s: float, state: Any) -> None:
+        """Commit the queued records, then replace the state saved under `key` (store.state),
+        so a saved state never runs ahead of the records; RecordingError if it cannot be."""
+        with self._lock:
+            self._commit(force=True)
+            try:
+                store = self.store
+                with store.write():
+                    saved_state.save_state(store, key, time_s, state)
+            except (sqlite3.Error, StoreError) as exc:
+                text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise RecordingError(f"{self.path}: cannot save the {key} state ({text})") from None
 
     def close(self) -> None:
         """Flush and close the database; RecordingError (after closing) if records were lost."""
