@@ -20,7 +20,7 @@ import numpy as np
 
 from controllers.setpoints import SETPOINT_RANGES
 from sim.weather import BLEISWIJK, Site, WeatherError
-from sim.weather_files import _parse_times as parse_times  # one time parser for all loggers
+from sim.weather_files import parse_times  # one time parser for weather files and loggers
 
 #: Measured signals a replay compares (the simulator reports them under the same names).
 MEASURED: tuple[str, ...] = ("tair_c", "rh_pct", "co2_ppm", "pipe_c", "pipe_grow_c")
