@@ -258,7 +258,7 @@ def run_season(
     results = []
     for g in range(n):
         summary = _summary(
-            g, weather, strategies[g], configs[g], acc[g], crop[g], daily[g], weeks, stats[g],
+            weather, strategies[g], configs[g], acc[g], crop[g], daily[g], weeks, stats[g],
             days, prices, physics_step_s,
         )  # fmt: skip
         results.append(
@@ -298,7 +298,7 @@ def _to_daily_increments(daily: np.ndarray) -> None:
     daily[:, 1:, 7:11] = np.diff(cumulative, axis=1)
 
 
-def _summary(g, weather, strategy, config, acc, crop, daily, weeks, stats, days, prices, dt_phys):
+def _summary(weather, strategy, config, acc, crop, daily, weeks, stats, days, prices, dt_phys):
     a = dict(zip(ACCOUNTS, acc, strict=True))
     heat_kwh = a["heat_j"] / 3.6e6
     peak_kwh = a["lamp_peak_j"] / 3.6e6

@@ -118,11 +118,6 @@ class CatalogueMixin(ServiceBase):
         ).fetchall()
         return [_product(r) for r in rows]
 
-    def add_zone(self, warehouse: str, zone: str, storage: str = "") -> None:
-        """Add a zone (and its warehouse when new); `storage` tags what the zone offers."""
-        with self._write() as conn:
-            self._ensure_zone(conn, warehouse, zone, storage)
-
     def _ensure_zone(self, conn, warehouse: str, zone: str, storage: str | None) -> int:
         warehouse = name_value(warehouse, "warehouse code")
         zone = name_value(zone, "zone code")
