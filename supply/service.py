@@ -1,8 +1,8 @@
-"""`SupplyService`: the one entry point to supply for the CLI and (later) a Qt view.
+"""`SupplyService`: the one entry point to supply for `serra supply` and the GUI's supply view.
 
 Open it on a database path (it opens, creates and migrates the file through `store`) or on an
-open `store.db.Store`. One service holds one connection: give each thread its own service; a
-Qt view runs the calls in a worker thread. Every write is one BEGIN IMMEDIATE transaction, so a
+open `store.db.Store`. One service holds one connection: give each thread its own service; the
+supply view runs the calls in a worker thread. Every write is one BEGIN IMMEDIATE transaction, so a
 refused call (`SupplyError`) changes nothing.
 """
 
