@@ -77,7 +77,6 @@ def test_climate_record_covers_every_step(reference, agc_2018):
     assert np.allclose(col["hd_g_m3"], saturation * (1 - col["rh_pct"] / 100), atol=0.05)
 
 
-
 def test_crop_csv_columns_hold_what_they_say(reference, agc_2018, tmp_path):
     write_season_outputs(reference, tmp_path, agc_2018.site.timezone)
     with open(tmp_path / "crop.csv", newline="") as f:
@@ -107,6 +106,7 @@ def test_crop_csv_columns_hold_what_they_say(reference, agc_2018, tmp_path):
     per_fruit = col["fruit_dm_on_plant_g_m2"][on_plant] / col["fruits_on_plant_m2"][on_plant]
     assert (per_fruit > 0.0).all() and (per_fruit < 25.0).all()
     assert ((col["supply_ratio"] > 0.0) & (col["supply_ratio"] <= 1.0)).all()
+
 
 @pytest.fixture(scope="module")
 def variants(agc_2018):
