@@ -216,13 +216,13 @@ def _coverage(option: str, path: str, sched_times, weather) -> dict:
     """The replay file's coverage of the season (summary key `replay_coverage`); refuse a file
     with no row in the season, note on stderr which hours the file did not drive."""
     from controllers.schedule_csv import replay_coverage
-    from sim.weather import _fmt_local
+    from sim.local_time import fmt_local
 
     tz = weather.site.tz
     c = replay_coverage(sched_times, weather.time_s, weather.step_s)
     name = Path(path).name
-    first, last = _fmt_local(c["first_row_s"], tz), _fmt_local(c["last_row_s"], tz)
-    season = f"{_fmt_local(weather.time_s[0], tz)} .. {_fmt_local(weather.time_s[-1], tz)}"
+    first, last = fmt_local(c["first_row_s"], tz), fmt_local(c["last_row_s"], tz)
+    season = f"{fmt_local(weather.time_s[0], tz)} .. {fmt_local(weather.time_s[-1], tz)}"
     if c["outside"]:
         raise CliError(
             f"{option} {name}: no row falls in the season {season} (the file runs {first} .. "

@@ -148,10 +148,6 @@ def bench_layouts(folder: Path, days: int = 30, n_ch: int = 20) -> None:
     conn.close()
 
 
-class _Tick:
-    pass
-
-
 def bench_ingest(folder: Path, n_ch: int = 20, ticks: int = 20_000) -> None:
     """Batched ingest through write_rows and through the recorder."""
     names = channel_names(n_ch)

@@ -1,7 +1,8 @@
 """Weather files: the WUR 5-min format, the GreenLight reference year, and column-mapped CSVs.
 
 Each is parsed, its local times turned into UTC, put on a regular grid with short gaps
-interpolated, and completed with the derived signals (sim.sky) into a `sim.weather.Weather`.
+interpolated, and completed with the derived signals (sim.sky) into a `Weather`
+(sim.weather_series). `parse_times` is also the time parser for logged compartments.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from sim.csv_errors import csv_error_text
+from sim.local_time import DAY_S, EXCEL_EPOCH_DAYS, fmt_duration, fmt_local, local_to_utc
 from sim.sky import cloud_fraction_from_radiation, sky_temperature_c, sky_temperature_from_pyrgeo
-from sim.weather import (
-    _DAY_S,
-    _EXCEL_EPOCH_DAYS,
+from sim.weather_series import (
     BLEISWIJK,
     CANONICAL,
     DEFAULT_CO2OUT_PPM,
@@ -32,9 +32,6 @@ from sim.weather import (
     Site,
     Weather,
     WeatherError,
-    _fmt_duration,
-    _fmt_local,
-    _wall_offsets,
 )
 
 _WUR_COLUMNS = {
@@ -191,41 +188,27 @@ def _reference_names(names: list[str]) -> list[str]:
     return [n.split()[0] if n.split() else n for n in names]
 
 
-def _local_to_utc(local_s: np.ndarray, tz: tzinfo) -> tuple[np.ndarray, np.ndarray]:
-    """UTC seconds of naive local wall-clock seconds, and a mask of rows to keep.
-
-    Ambiguous times (the repeated autumn hour) are the first occurrence unless the clock steps
-    back into the repeat; times that do not exist (the skipped spring hour) are dropped.
-    """
-    off0, off1 = _wall_offsets(local_s, tz)
-    ambiguous = off0 > off1
-    keep = ~(off0 < off1)
-    utc = local_s - off0
-    back = np.nonzero(np.diff(local_s) <= 0)[0] + 1
-    for i in back:
-        if ambiguous[i] and local_s[i - 1] - local_s[i] < off0[i] - off1[i] + 1e-6:
-            j = i
-            while j < len(local_s) and ambiguous[j] and (j == i or local_s[j] > local_s[j - 1]):
-                utc[j] = local_s[j] - off1[j]
-                j += 1
-    return utc, keep
-
-
 def _check_increasing(utc: np.ndarray, lines: np.ndarray, tz: tzinfo, name: str) -> None:
     bad = np.nonzero(np.diff(utc) <= 0)[0]
     if bad.size:
         i = int(bad[0]) + 1
         raise WeatherError(
             f"{name}: time runs backwards at line {int(lines[i])} "
-            f"({_fmt_local(utc[i], tz)} after {_fmt_local(utc[i - 1], tz)}); "
+            f"({fmt_local(utc[i], tz)} after {fmt_local(utc[i - 1], tz)}); "
             "times must increase (only the repeated autumn daylight-saving hour may step back)"
         )
 
 
-def _parse_times(
+def parse_times(
     cells: list[str], lines: np.ndarray, time_format: str | None, tz: tzinfo, name: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """UTC seconds and keep-mask from the time column's text cells."""
+    """UTC epoch seconds and a keep-mask from a time column's text cells.
+
+    `time_format` None reads ISO 8601 (all with an offset, or all naive local time at `tz`); a
+    strptime pattern reads naive local time; "excel" is a local serial day, "unix"/"epoch" UTC
+    seconds. Rows whose local time does not exist (the skipped spring hour) are masked out. `lines`
+    (file line of each cell) and `name` (the file) word the WeatherError a bad cell raises.
+    """
     n = len(cells)
     if time_format in ("excel", "unix", "epoch"):
         try:
@@ -237,8 +220,8 @@ def _parse_times(
                 f"(time_format={time_format!r})"
             ) from None
         if time_format == "excel":
-            local = np.round((x - _EXCEL_EPOCH_DAYS) * _DAY_S)
-            return _local_to_utc(local, tz)
+            local = np.round((x - EXCEL_EPOCH_DAYS) * DAY_S)
+            return local_to_utc(local, tz)
         return x, np.ones(n, dtype=bool)
     aware = np.zeros(n, dtype=bool)
     secs = np.empty(n)
@@ -271,7 +254,7 @@ def _parse_times(
             f"{name}: line {int(lines[k])}: time {cells[k]!r} mixes naive and offset times; "
             "use one kind for the whole file"
         )
-    return _local_to_utc(secs, tz)
+    return local_to_utc(secs, tz)
 
 
 def _check_finite(
@@ -331,7 +314,7 @@ def _regular(
             else:
                 merged.append([a, b])
         shown = "; ".join(
-            f"{_fmt_local(a, tz)} to {_fmt_local(b, tz)} ({_fmt_duration(b - a + step_s)})"
+            f"{fmt_local(a, tz)} to {fmt_local(b, tz)} ({fmt_duration(b - a + step_s)})"
             for a, b in merged[:4]
         )
         more = f"; and {len(merged) - 4} more" if len(merged) > 4 else ""
@@ -423,15 +406,15 @@ def load_weather(
         raw_t = data[:, 0]
         cols = {k: data[:, i + 1] for i, k in enumerate(keys)}
         if kind == "wur":
-            local = np.round((raw_t - _EXCEL_EPOCH_DAYS) * _DAY_S)
-            utc, keep = _local_to_utc(local, tz)
+            local = np.round((raw_t - EXCEL_EPOCH_DAYS) * DAY_S)
+            utc, keep = local_to_utc(local, tz)
         else:
             # t = seconds since 1 Jan 00:00 UTC at the end of each hour's average; centre it.
             utc = datetime(REFERENCE_YEAR, 1, 1, tzinfo=UTC).timestamp() + raw_t - 1800.0
             keep = np.ones(len(utc), dtype=bool)
     else:
         cells, cols, lines = _read_mapped(table, time_idx, keys, col_idx, name)
-        utc, keep = _parse_times(cells, lines, time_format, tz, name)
+        utc, keep = parse_times(cells, lines, time_format, tz, name)
 
     if len(utc) == 0:
         raise WeatherError(f"{name}: no data rows after the header")
@@ -472,7 +455,7 @@ def _reference_grid(
     utc: np.ndarray, cols: dict[str, np.ndarray], name: str
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The typical year on whole UTC hours of `REFERENCE_YEAR`, interpolated cyclically."""
-    period = 365 * _DAY_S
+    period = 365 * DAY_S
     if len(utc) != 8760 or abs(utc[-1] - utc[0] - (period - 3600)) > 1:
         raise WeatherError(
             f"{name}: a reference year needs 8760 hourly rows (t = 3600 .. 31536000), "

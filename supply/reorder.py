@@ -1,7 +1,7 @@
 """Demand forecasts and reorder suggestions (pure functions; no database).
 
 Demand comes from one of three places: the consumption history (issues per day), livestock head
-counts times daily intake (defaults from DOMAIN.md section 6), or the greenhouse's own daily use
+counts times daily intake (defaults in `DAILY_INTAKE_KG`), or the greenhouse's own daily use
 of water and fertiliser handed in as a number or a series. Supply does not import the simulator or
 the controllers: the caller passes the figures.
 """
@@ -15,7 +15,11 @@ from datetime import date
 
 from supply.errors import InputError
 
-#: Daily feed intake per head, kg as fed (DOMAIN.md section 6, mid-range values).
+#: Daily feed intake per head, kg as fed: mid-range of the usual feeding-guide ranges (finishing
+#: pig 1.7-2.2, laying hen 0.11-0.16). Lactating sow: the survey mean of 11.5 lb (range 8-15 lb,
+#: 3.6-6.8 kg) in Aherne, "Feeding the Lactating Sow", eXtension 2010. The finishing-pig,
+#: gestating-sow and laying-hen ranges, the dry-matter fractions and the broiler FCR below are
+#: common extension figures still waiting for a primary source; set them per farm.
 DAILY_INTAKE_KG: dict[str, float] = {
     "finishing_pig": 1.95,
     "lactating_sow": 5.2,

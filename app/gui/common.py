@@ -80,14 +80,6 @@ def fmt_time(t_s: float | None, seconds: bool = False) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
-def is_dark() -> bool:
-    """Whether the application palette is dark (follows the system)."""
-    app = QApplication.instance()
-    if app is None:
-        return False
-    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
-
-
 def style_plot(plot: pg.PlotWidget) -> None:
     """Plot background and axes in the palette's colours (light or dark)."""
     pal = QApplication.instance().palette()

@@ -24,7 +24,7 @@ def _rows(path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-def test_from_and_to_dates_are_the_sites_local_midnights(tmp_path, capsys):
+def test_from_and_to_dates_are_the_sites_local_midnights(tmp_path):
     db = tmp_path / "serra.db"
     # 31 May 20:00 .. 2 June 04:00 local, every 10 min
     _recorded(db, LOCAL_MIDNIGHT - 4 * 3600, 32 * 6 + 1)

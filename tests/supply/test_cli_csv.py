@@ -206,7 +206,8 @@ def utc_local_time(monkeypatch):
     time.tzset()
 
 
-def test_reorder_and_alerts_export_as_seen_on_a_date(db, capsys, utc_local_time):
+@pytest.mark.usefixtures("utc_local_time")
+def test_reorder_and_alerts_export_as_seen_on_a_date(db, capsys):
     from datetime import UTC, datetime
 
     from tests.supply.conftest import Clock

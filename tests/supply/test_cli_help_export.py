@@ -25,7 +25,8 @@ def amsterdam(monkeypatch):
     time.tzset()
 
 
-def test_moves_export_writes_iso_local_time_with_offset(tmp_path, clock, capsys, amsterdam):
+@pytest.mark.usefixtures("amsterdam")
+def test_moves_export_writes_iso_local_time_with_offset(tmp_path, clock, capsys):
     db = tmp_path / "serra.db"
     svc = SupplyService(db, clock=clock)  # clock: 2026-03-01 08:00 UTC
     seed(svc)

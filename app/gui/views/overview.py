@@ -138,7 +138,6 @@ class OverviewView(QWidget):
             bv.addWidget(legend)
             bv.addWidget(plot, stretch=1)
             plots_row.addWidget(box)
-        self._last_time: float | None = None
 
     def _group(self, title: str, items, cols: int) -> QGroupBox:
         box = QGroupBox(title)
