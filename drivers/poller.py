@@ -153,6 +153,11 @@ class BusPoller:
         self._port = None
         self._master = None
 
+    def _not_open(self) -> str:
+        """Why the port is closed, naming it once."""
+        err = self.last_port_error
+        return err if self.url in err else f"port {self.url} is not open: {err or 'closed'}"
+
     def _port_failed(self, exc: Exception) -> None:
         self.last_port_error = str(exc)
         self._drop_port()
@@ -336,7 +341,7 @@ class BusPoller:
                 node = nodes[name]
                 for address, words in _runs(items):
                     if not self._ensure_open():
-                        raise PortError(f"port {self.url} is not open: {self.last_port_error}")
+                        raise PortError(self._not_open())
                     self._attempt(
                         node,
                         lambda m, n=node, a=address, w=words: m.write_registers(n.slave, a, w),

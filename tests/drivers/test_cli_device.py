@@ -89,13 +89,24 @@ def test_device_on_pty_prints_its_path_and_serves_the_real_plant():
         (["device", "--listen", "socket://127.0.0.1:0", "--link", "x"], "only applies to --pty"),
         (["poll", "--nodes", "/nonexistent/n.toml", "--once"], "cannot read nodes file"),
         (["poll", "--once"], "no port given"),
-        (["poll", "--port", "socket://127.0.0.1:1", "--once"], "cannot open socket://127.0.0.1:1"),
+        (
+            ["poll", "--port", "socket://127.0.0.1:1", "--once"],
+            "serra: error: cannot open port socket://127.0.0.1:1: connection refused; is the "
+            "device (serra device --listen) running there?",
+        ),
+        (
+            ["poll", "--port", "/dev/serra-no-such-tty", "--once"],
+            "serra: error: cannot open port /dev/serra-no-such-tty: no such device; check the "
+            "name (ls /dev/serial/by-id/) and that the adapter is plugged in",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, words, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and words in err
+    port = argv[argv.index("--port") + 1] if "--port" in argv else None
+    assert port is None or err.count(port) == 1  # issue 12: the port named once
 
 
 def test_poll_table_gives_value_unit_quality_and_age_of_every_signal(serve, poller_for, capsys):
