@@ -201,4 +201,7 @@ def _print_cycle(poller, as_json: bool) -> None:
         age = r.age(now)
         age_text = "-" if age is None else f"{age:.1f}s"
         print(f"{key:24} {value:>12} {r.unit:10} {r.quality.value:7} {age_text:>8}  {r.node}")
+    for name, h in poller.health().items():
+        if h.wrong_device:
+            print(f"node {name}: wrong device at slave {h.slave}: {h.identity}")
     print(flush=True)

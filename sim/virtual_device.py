@@ -225,6 +225,11 @@ class VirtualDevice:
             )
             for i, w in enumerate(words):
                 image[e.address + i] = w
+        ident = node.regmap.identity
+        if ident is not None and ident.table == table:  # the device is what its map expects
+            words = encode(ident.lo, ident.kind, 1.0, 0.0, ident.word_order, saturate=True)
+            for i, w in enumerate(words):
+                image[ident.address + i] = w
         return image
 
     def _read(self, node: NodeConfig, table: str, request: ModbusPDU) -> list[int]:

@@ -32,7 +32,9 @@ def test_poll_reads_every_signal_and_writes_commands(kind, serve, poller_for):
     assert readings["pipe_c"].value == 55.5
     assert readings["vent_lee_pct"].value == pytest.approx(33.3)
     health = poller.health()
-    assert health["actuators"].ok == 6 and health["climate"].ok == 2
+    # one identity check per node at the first read, then the reads and writes
+    assert health["actuators"].ok == 1 + 6 and health["climate"].ok == 1 + 2
+    assert health["climate"].identity == "model code 101 (expected 101)"
     assert 0 < health["climate"].last_latency_s < 0.05
 
 
@@ -80,7 +82,7 @@ def test_garbage_before_replies_is_skipped_without_errors(serve, poller_for):
         readings = poller.poll_once()
     assert device.faults.counts["garbage"] >= 10
     health = poller.health().values()
-    assert sum(h.ok for h in health) == 40
+    assert sum(h.ok for h in health) == 3 + 40  # three identity checks, forty reads
     assert sum(h.crc_errors + h.timeouts + h.wrong_slave for h in health) == 0
     assert readings["co2_ppm"].value == 812.0
 
@@ -280,7 +282,8 @@ def test_restarted_device_on_a_new_pty_is_found_again_through_its_link(tmp_path,
         clock.advance(1.0)  # past the reopen backoff
         readings = poller.poll_once()
         assert poller.opens == 2 and readings["tair_c"].quality is Quality.GOOD
-        assert second.device.requests == 4 and first.device.requests == 4
+        # each device: three identity checks (first read, and again after the reopen), four reads
+        assert second.device.requests == 3 + 4 and first.device.requests == 3 + 4
     finally:
         poller.close()
         second.stop()

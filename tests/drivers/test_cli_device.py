@@ -57,8 +57,11 @@ def test_poll_once_json_against_device_listening_on_socket():
     assert tair["unit"] == "C" and tair["quality"] == "good" and 0 <= tair["age_s"] < 5
     assert 5.0 < tair["value"] < 40.0 and 300 < signals["co2_ppm"]["value"] < 2000
     assert signals["vent_lee_pct"]["value"] == 5.0  # safe state at power-up
-    assert doc["health"]["climate"]["ok"] == 1
-    assert '"requests": 4' in err
+    climate = doc["health"]["climate"]
+    assert climate["ok"] == 2  # the identity check, then the read
+    assert climate["wrong_device"] is False
+    assert climate["identity"] == "model code 101 (expected 101)"
+    assert '"requests": 7' in err
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="pseudo-terminals are POSIX only")
