@@ -204,7 +204,7 @@ class BusPoller:
             callback(readings)
         return readings
 
-    def _attempt(self, node: NodeConfig, op: Callable[[RtuMaster], object]):
+    def _attempt(self, node: NodeConfig, op: Callable[[RtuMaster], object], data: bool = True):
         health = self._health[node.name]
         last: BusError | None = None
         for attempt in range(1 + self.bus.retries):
@@ -239,12 +239,13 @@ class BusPoller:
                     raise  # a refusal is deterministic: retrying cannot help
                 continue
             latency = time.perf_counter() - t0
-            health.ok += 1
             health.consecutive_failures = 0
-            health.last_latency_s = latency
-            health.total_latency_s += latency
-            health.max_latency_s = max(health.max_latency_s, latency)
-            health.last_good = self._clock()
+            if data:  # identity checks are counted in identity_checks, not as data reads
+                health.ok += 1
+                health.last_latency_s = latency
+                health.total_latency_s += latency
+                health.max_latency_s = max(health.max_latency_s, latency)
+                health.last_good = self._clock()
             self._backoff = self.bus.reopen_backoff_s
             self._reopen_at = None
             return result
@@ -266,6 +267,7 @@ class BusPoller:
             regs = self._attempt(
                 node,
                 lambda m: m.read_registers(node.slave, function, ident.address, ident.width),
+                data=False,
             )
         except SlaveExceptionError as exc:
             found, seen = False, f"{ident.what} refused (exception {exc.code})"

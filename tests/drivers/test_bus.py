@@ -32,8 +32,9 @@ def test_poll_reads_every_signal_and_writes_commands(kind, serve, poller_for):
     assert readings["pipe_c"].value == 55.5
     assert readings["vent_lee_pct"].value == pytest.approx(33.3)
     health = poller.health()
-    # one identity check per node at the first read, then the reads and writes
-    assert health["actuators"].ok == 1 + 6 and health["climate"].ok == 1 + 2
+    assert health["actuators"].ok == 6 and health["climate"].ok == 2
+    # one identity check per node at the first read, counted apart from the data reads
+    assert health["climate"].identity_checks == 1 and not health["climate"].wrong_device
     assert health["climate"].identity == "model code 101 (expected 101)"
     assert 0 < health["climate"].last_latency_s < 0.05
 
@@ -69,7 +70,8 @@ def test_each_fault_is_counted_and_survived(kind, fault, faults, counter, serve,
     health = poller.health().values()
     counted = sum(getattr(h, counter) for h in health)
     assert counted == injected
-    assert sum(h.ok for h in health) + counted == device.requests  # nothing else went wrong
+    # nothing else went wrong: every request was a good read, a good identity check or a fault
+    assert sum(h.ok + h.identity_checks for h in health) + counted == device.requests
     assert sum(h.ok for h in health) >= 12 * 4 - 1
     assert {r.quality for r in readings.values()} == {Quality.GOOD}
     assert readings["tair_c"].value == 21.5
@@ -82,7 +84,7 @@ def test_garbage_before_replies_is_skipped_without_errors(serve, poller_for):
         readings = poller.poll_once()
     assert device.faults.counts["garbage"] >= 10
     health = poller.health().values()
-    assert sum(h.ok for h in health) == 3 + 40  # three identity checks, forty reads
+    assert sum(h.ok for h in health) == 40
     assert sum(h.crc_errors + h.timeouts + h.wrong_slave for h in health) == 0
     assert readings["co2_ppm"].value == 812.0
 

@@ -58,7 +58,7 @@ def test_poll_once_json_against_device_listening_on_socket():
     assert 5.0 < tair["value"] < 40.0 and 300 < signals["co2_ppm"]["value"] < 2000
     assert signals["vent_lee_pct"]["value"] == 5.0  # safe state at power-up
     climate = doc["health"]["climate"]
-    assert climate["ok"] == 2  # the identity check, then the read
+    assert climate["ok"] == 1 and climate["identity_checks"] == 1
     assert climate["wrong_device"] is False
     assert climate["identity"] == "model code 101 (expected 101)"
     assert '"requests": 7' in err
