@@ -264,7 +264,7 @@ def run_poll(args: argparse.Namespace) -> int:
     except DriverError as exc:
         raise _cli_error(str(exc)) from None
     if not poller.open():
-        raise _cli_error(f"cannot open {poller.url}: {poller.last_port_error}")
+        raise _cli_error(poller.last_port_error)  # names the port once, with what to do
     try:
         while True:
             poller.poll_once()
@@ -297,4 +297,7 @@ def _print_cycle(poller, as_json: bool) -> None:
         age = r.age(now)
         age_text = "-" if age is None else f"{age:.1f}s"
         print(f"{key:24} {value:>12} {r.unit:10} {r.quality.value:7} {age_text:>8}  {r.node}")
+    for name, h in poller.health().items():
+        if h.wrong_device:
+            print(f"node {name}: wrong device at slave {h.slave}: {h.identity}")
     print(flush=True)

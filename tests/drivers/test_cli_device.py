@@ -57,8 +57,11 @@ def test_poll_once_json_against_device_listening_on_socket():
     assert tair["unit"] == "C" and tair["quality"] == "good" and 0 <= tair["age_s"] < 5
     assert 5.0 < tair["value"] < 40.0 and 300 < signals["co2_ppm"]["value"] < 2000
     assert signals["vent_lee_pct"]["value"] == 5.0  # safe state at power-up
-    assert doc["health"]["climate"]["ok"] == 1
-    assert '"requests": 4' in err
+    climate = doc["health"]["climate"]
+    assert climate["ok"] == 1 and climate["identity_checks"] == 1
+    assert climate["wrong_device"] is False
+    assert climate["identity"] == "model code 101 (expected 101)"
+    assert '"requests": 7' in err
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="pseudo-terminals are POSIX only")
@@ -89,13 +92,24 @@ def test_device_on_pty_prints_its_path_and_serves_the_real_plant():
         (["device", "--listen", "socket://127.0.0.1:0", "--link", "x"], "only applies to --pty"),
         (["poll", "--nodes", "/nonexistent/n.toml", "--once"], "cannot read nodes file"),
         (["poll", "--once"], "no port given"),
-        (["poll", "--port", "socket://127.0.0.1:1", "--once"], "cannot open socket://127.0.0.1:1"),
+        (
+            ["poll", "--port", "socket://127.0.0.1:1", "--once"],
+            "serra: error: cannot open port socket://127.0.0.1:1: connection refused; is the "
+            "device (serra device --listen) running there?",
+        ),
+        (
+            ["poll", "--port", "/dev/serra-no-such-tty", "--once"],
+            "serra: error: cannot open port /dev/serra-no-such-tty: no such device; check the "
+            "name (ls /dev/serial/by-id/) and that the adapter is plugged in",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, words, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and words in err
+    port = argv[argv.index("--port") + 1] if "--port" in argv else None
+    assert port is None or err.count(port) == 1  # issue 12: the port named once
 
 
 def test_poll_table_gives_value_unit_quality_and_age_of_every_signal(serve, poller_for, capsys):
