@@ -121,6 +121,9 @@ class SqliteRecorder:
         with self._lock:
             if self._store is None:
                 self._store = open_store(self.path, busy_timeout_s=self.busy_timeout_s)
+                # a WAL restarting after a checkpoint gives its space back to the disk; else
+                # the frames of failed attempts in a disk-full spell keep it
+                self._store.conn.execute("PRAGMA journal_size_limit = 0")
                 self._closed = False
                 self._load_floor(self._store)
             return self._store
@@ -337,6 +340,8 @@ class SqliteRecorder:
                     self._ticks.popleft()
                 self._events.clear()
                 self._last_error = None
+                if self._ticks:  # a backlog: move the batch into the file, so the WAL restarts
+                    store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except (sqlite3.Error, StoreError) as exc:
             self._last_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             self._retry_at = self.clock() + self.retry_s

@@ -6,7 +6,7 @@ import dataclasses
 import math
 
 from supply import gs1
-from supply._base import ServiceBase, name_value
+from supply._base import MAX_DAYS, MAX_QTY, ServiceBase, name_value
 from supply.errors import InputError, NotFoundError
 from supply.model import BAY_KINDS, ROLES, Bay, Product
 
@@ -30,6 +30,13 @@ def check_product(p: Product) -> Product:
         value = getattr(p, field)
         if value is not None and not math.isfinite(value):
             raise InputError(f"product {code}: {field} must be a finite number, got {value}")
+        limit = MAX_DAYS if field == "lead_time_days" else MAX_QTY
+        if value is not None and abs(value) > limit:
+            raise InputError(f"product {code}: {field} {value:g} is more than {limit:g}")
+    for field in ("shelf_life_days", "alert_days", "removal_days", "best_before_days"):
+        value = getattr(p, field)
+        if value is not None and abs(value) > MAX_DAYS:
+            raise InputError(f"product {code}: {field} {value} is more than {MAX_DAYS} days")
     if not p.pack_size > 0:
         raise InputError(f"product {code}: pack size must be > 0, got {p.pack_size}")
     if p.shelf_life_days is not None and p.shelf_life_days <= 0:
@@ -141,8 +148,12 @@ class CatalogueMixin(ServiceBase):
         code = name_value(bay.code, "bay code")
         if bay.kind not in BAY_KINDS:
             raise InputError(f"bay {code}: kind {bay.kind!r} unknown; use one of {BAY_KINDS}")
-        if bay.capacity is not None and not bay.capacity > 0:
-            raise InputError(f"bay {code}: capacity must be > 0, got {bay.capacity}")
+        if bay.capacity is not None and not 0 < bay.capacity <= MAX_QTY:
+            raise InputError(
+                f"bay {code}: capacity must be > 0 and at most {MAX_QTY:g}, got {bay.capacity}"
+            )
+        if abs(bay.sequence) > MAX_QTY:
+            raise InputError(f"bay {code}: sequence {bay.sequence} is more than {MAX_QTY:g}")
         if bay.kind == "silo" and bay.capacity is None:
             raise InputError(f"silo {code}: give its capacity")
         zone_id = self._ensure_zone(conn, bay.warehouse, bay.zone, storage)
