@@ -14,8 +14,7 @@ lost silently: counters say what was dropped, refused or is still pending, and `
 raises when anything of the session was not recorded (docs/store.md, "When writes fail").
 
 Time order: a tick must be later than the last tick the loop recorded in the file (ticks of
-imports do not count), and an event may not be earlier than the last loop tick the file held
-when this recorder opened; otherwise `TimeOrderError` (nothing is kept).
+imports do not count), otherwise `TimeOrderError` (the tick is not kept). Events are exempt.
 """
 
 from __future__ import annotations
@@ -101,9 +100,7 @@ class SqliteRecorder:
         self.busy_timeout_s = busy_timeout_s
         self._ticks: deque[timeseries.Row] = deque(maxlen=max_queued_ticks)
         self._events: deque[tuple] = deque(maxlen=max_queued_ticks)
-        self._count = dict.fromkeys(
-            ("dropped_ticks", "dropped_events", "refused_ticks", "refused_events"), 0
-        )
+        self._count = dict.fromkeys(("dropped_ticks", "dropped_events", "refused_ticks"), 0)
         self._maintenance_error: str | None = None
         self._last_error: str | None = None
         self._retry_at = -math.inf
@@ -138,12 +135,10 @@ class SqliteRecorder:
         self._floor_ms = int(row[0])
         if self._last_tick_ms is None or self._last_tick_ms < self._floor_ms:
             self._last_tick_ms = self._floor_ms
-        for queue, key in ((self._ticks, "refused_ticks"), (self._events, "refused_events")):
-            is_tick = key == "refused_ticks"
-            kept = [r for r in queue if r[0] >= self._floor_ms + is_tick]
-            self._count[key] += len(queue) - len(kept)
-            queue.clear()
-            queue.extend(kept)
+        kept = [r for r in self._ticks if r[0] > self._floor_ms]
+        self._count["refused_ticks"] += len(self._ticks) - len(kept)
+        self._ticks.clear()
+        self._ticks.extend(kept)
 
     def open(self) -> SqliteRecorder:
         """Open the database now (otherwise it opens on the first record).
@@ -238,8 +233,11 @@ class SqliteRecorder:
                 self._commit(force=False)
 
     def record_event(self, event: Any) -> None:
-        """Append one event, committed before returning; RecordingError if it cannot be,
-        TimeOrderError if it is older than the file's last loop tick when this recorder opened."""
+        """Append one event, committed before returning; RecordingError if it cannot be.
+
+        Events are not refused for their time: other writers (the GUI's acknowledgements in
+        another process) stamp them with their own clock; the log keeps them in the order
+        they were appended."""
         row = ev.event_row(
             float(event.time_s),
             event.kind,
@@ -250,13 +248,6 @@ class SqliteRecorder:
         )
         with self._lock:
             self._try_open()
-            if self._floor_ms is not None and row[0] < self._floor_ms:
-                self._count["refused_events"] += 1
-                raise TimeOrderError(
-                    f"{self.path}: event {event.kind} at {_utc(row[0])} refused, earlier than "
-                    f"the last recorded tick at {_utc(self._floor_ms)}; events of the loop never "
-                    "go back in time (another run's clock? record it into its own database)"
-                )
             if len(self._events) == self._events.maxlen:
                 self._count["dropped_events"] += 1
             self._events.append(row)
@@ -315,8 +306,7 @@ class SqliteRecorder:
                     f"{len(self._ticks)} ticks and {len(self._events)} events unwritten"
                     + (f" ({unwritten})" if unwritten else "")
                     + f", {c['dropped_ticks']} ticks and {c['dropped_events']} events dropped "
-                    f"from the full queue, {c['refused_ticks']} ticks and "
-                    f"{c['refused_events']} events refused as out of time order"
+                    f"from the full queue, {c['refused_ticks']} ticks refused as out of time order"
                 )
 
     def _commit(self, force: bool) -> None:
