@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.cli import CliError
 
 _DB_HELP = "Serra database (default: serra.db in the user data dir)"
+#: How far past the wall clock an imported time may lie (clocks of loggers drift a little).
+FUTURE_TOLERANCE_S = 3600.0
+#: The wall clock an import checks times against (tests replace it).
+wall_clock = time.time
 
 
 def _db_path(args) -> str:
@@ -65,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="import a logged climate CSV (all or nothing)",
         description="Import a CSV with climate.csv columns (time with offset, canonical "
         "names; actuator columns become readbacks). Refused whole, with row and column, on "
-        "unknown columns, bad times or non-numeric values.",
+        "unknown columns, bad times, times more than 1 h past the clock, non-numeric values "
+        "or values outside the signal's plausible range.",
     )
     imp.add_argument("--db", metavar="FILE", help=_DB_HELP)
     imp.add_argument("csv", metavar="CSV", help="file to import")
@@ -168,20 +174,27 @@ def import_channels() -> dict[str, str]:
     }
 
 
+def import_limits() -> dict[str, tuple[float, float]]:
+    """CSV column -> its signal's plausible range (drivers.signals); a value outside refuses
+    the file."""
+    from drivers.signals import SIGNALS
+
+    return {name: (sig.lo, sig.hi) for name, sig in SIGNALS.items()}
+
+
 def run_import(args: argparse.Namespace) -> int:
     """Import a logged climate CSV all-or-nothing."""
-    from store.csvio import read_csv
+    from store.csvio import import_csv, read_csv
     from store.errors import StoreError
 
-    try:
-        read_csv(args.csv, import_channels())  # check the file before touching the database
+    checks = {"limits": import_limits(), "latest_s": wall_clock() + FUTURE_TOLERANCE_S}
+    try:  # check the whole file before touching the database
+        read_csv(args.csv, import_channels(), **checks)
     except StoreError as exc:
         raise CliError(str(exc)) from None
-    from store.csvio import import_csv
-
     with _open(_db_path(args), create=True) as store:
         try:
-            n = import_csv(store, args.csv, import_channels())
+            n = import_csv(store, args.csv, import_channels(), **checks)
         except StoreError as exc:
             raise CliError(str(exc)) from None
     print(f"imported {n} rows into {_db_path(args)}", file=sys.stderr)

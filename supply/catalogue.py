@@ -7,7 +7,7 @@ import math
 import sqlite3
 
 from supply import gs1
-from supply.connection import SupplyDb, name_value
+from supply.connection import MAX_DAYS, MAX_QTY, SupplyDb, name_value
 from supply.errors import InputError, NotFoundError
 from supply.model import BAY_KINDS, ROLES, Bay, Product
 
@@ -17,8 +17,6 @@ _PRODUCT_COLUMNS = (
 )
 
 
-#: Longest shelf life, margin or lead time in days (100 years): dates beyond year 9999 overflow.
-MAX_DAYS = 36_500
 #: Largest walking-order number of a bay (SQLite integers overflow at 2**63).
 MAX_SEQUENCE = 10**9
 
@@ -37,6 +35,9 @@ def check_product(p: Product) -> Product:
         value = getattr(p, field)
         if value is not None and not math.isfinite(value):
             raise InputError(f"product {code}: {field} must be a finite number, got {value}")
+        limit = MAX_DAYS if field == "lead_time_days" else MAX_QTY
+        if value is not None and abs(value) > limit:
+            raise InputError(f"product {code}: {field} must be at most {limit:g}, got {value:g}")
     if not p.pack_size > 0:
         raise InputError(f"product {code}: pack size must be > 0, got {p.pack_size}")
     if p.shelf_life_days is not None and p.shelf_life_days <= 0:
@@ -45,10 +46,6 @@ def check_product(p: Product) -> Product:
         value = getattr(p, field)
         if value is not None and value > MAX_DAYS:
             raise InputError(f"product {code}: {field} must be at most {MAX_DAYS}, got {value}")
-    if p.lead_time_days > MAX_DAYS:
-        raise InputError(
-            f"product {code}: lead_time_days must be at most {MAX_DAYS}, got {p.lead_time_days:g}"
-        )
     for field in ("alert_days", "removal_days", "best_before_days"):
         value = getattr(p, field)
         if value < 0:
@@ -157,8 +154,10 @@ class Catalogue:
         code = name_value(bay.code, "bay code")
         if bay.kind not in BAY_KINDS:
             raise InputError(f"bay {code}: kind {bay.kind!r} unknown; use one of {BAY_KINDS}")
-        if bay.capacity is not None and not bay.capacity > 0:
-            raise InputError(f"bay {code}: capacity must be > 0, got {bay.capacity}")
+        if bay.capacity is not None and not 0 < bay.capacity <= MAX_QTY:
+            raise InputError(
+                f"bay {code}: capacity must be > 0 and at most {MAX_QTY:g}, got {bay.capacity}"
+            )
         if bay.kind == "silo" and bay.capacity is None:
             raise InputError(f"silo {code}: give its capacity")
         if not -MAX_SEQUENCE <= int(bay.sequence) <= MAX_SEQUENCE:

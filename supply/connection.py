@@ -20,6 +20,11 @@ Clock = Callable[[], datetime]
 #: Quantities are kept to this many decimals so sums of moves and balances agree exactly enough.
 DECIMALS = 6
 EPS = 1e-9
+#: The largest quantity or capacity accepted (units of the product): past it a number is a typo
+#: or a corrupt file, and sums of such numbers would overflow to inf.
+MAX_QTY = 1e9
+#: The largest number of days accepted (shelf life, lead time, margins): 100 years.
+MAX_DAYS = 36_500
 
 
 def _now() -> datetime:
@@ -34,6 +39,8 @@ def qty_value(qty: float, what: str = "quantity") -> float:
         raise InputError(f"{what} {qty!r} is not a number; give a quantity > 0") from None
     if not math.isfinite(q) or round(q, DECIMALS) <= 0:
         raise InputError(f"{what} must be > 0, got {qty}")
+    if q > MAX_QTY:
+        raise InputError(f"{what} {qty} is more than {MAX_QTY:g}; give a real quantity")
     return round(q, DECIMALS)
 
 

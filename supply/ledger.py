@@ -6,11 +6,12 @@ the same transaction, so on-hand is one indexed read and always equals the ledge
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from datetime import date
 
 from supply.catalogue import storage_tags
-from supply.connection import DECIMALS, EPS, SupplyDb, iso, name_value, qty_value, to_date
+from supply.connection import DECIMALS, EPS, MAX_QTY, SupplyDb, iso, name_value, qty_value, to_date
 from supply.dates import lot_dates
 from supply.errors import InputError, LotBlockedError, StockError
 from supply.model import LOT_STATUSES, Lot, Move, StockLine
@@ -404,8 +405,10 @@ class Ledger:
             d = round(float(delta), DECIMALS)
         except (TypeError, ValueError):
             raise InputError(f"adjustment {delta!r} is not a number") from None
-        if d == 0 or d != d:
-            raise InputError(f"adjustment must be a non-zero number, got {delta}")
+        if d == 0 or not math.isfinite(d) or abs(d) > MAX_QTY:
+            raise InputError(
+                f"adjustment must be a non-zero number of at most {MAX_QTY:g}, got {delta}"
+            )
         who = name_value(who, "who")
         reason = name_value(reason, "adjustment reason")
         with self.db.write() as conn:
