@@ -428,7 +428,8 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes
     )
     print(f"serra run: stopped after {loop.ticks} ticks; actuators {left}", file=sys.stderr)
     code = EXIT_OK
-    lost = recorder.pending_ticks + recorder.dropped_ticks
+    counts = recorder.status()
+    lost = counts["queued_ticks"] + counts["dropped_ticks"] + counts["refused_ticks"]
     if lost or close_error:
         reason = recorder.last_error or close_error
         print(f"serra run: error: {lost} ticks were not recorded: {reason}", file=sys.stderr)

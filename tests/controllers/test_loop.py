@@ -566,6 +566,7 @@ def test_a_loop_that_keeps_failing_gives_up_after_max_failed_ticks_with_actuator
 
 
 def test_ticks_dropped_in_a_disk_full_spell_raise_an_alarm_naming_how_many(plant_factory, tmp_path):
+    from store.errors import RecordingError
     from store.recorder import SqliteRecorder
 
     folder = tmp_path / "gone"  # a missing folder fails every write, like a full disk
@@ -593,4 +594,5 @@ def test_ticks_dropped_in_a_disk_full_spell_raise_an_alarm_naming_how_many(plant
     assert [a.message for a in loop.alarms.active() if a.key == "ticks_dropped"] == [
         "6 ticks were dropped (never recorded) while recording failed"
     ]
-    recorder.close()
+    with pytest.raises(RecordingError, match="6 ticks and 1 events dropped"):
+        recorder.close()  # closing says so again, for serra run's exit code
