@@ -112,12 +112,23 @@ def child(minutes: float, speed: float) -> int:
             hook(*exc_info)
 
         sys.excepthook = counting_hook
+        timers = []
         for ms, slot in ((BEAT_MS, beat), (VISIT_MS, visit), (SAMPLE_MS, sample)):
             timer = QTimer(w)
             timer.setInterval(ms)
             timer.timeout.connect(slot)
             timer.start()
-        QTimer.singleShot(int(minutes * 60_000), w.close)
+            timers.append(timer)
+
+        def finish() -> None:
+            timers[1].stop()  # no more visits
+            if w.whatif.running:  # let the seasons finish, as a grower would before quitting
+                QTimer.singleShot(200, finish)
+                return
+            sample()
+            w.close()
+
+        QTimer.singleShot(int(minutes * 60_000), finish)
 
     QTimer.singleShot(0, started)
     from app.cli import main
@@ -158,8 +169,8 @@ def soak(minutes: float, speed: float, max_growth_mb: float) -> dict:
             cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         out, err = proc.communicate(timeout=minutes * 60 + 600)
-        logs = list(home.rglob("serra-gui.log"))
-        logged = sum(p.read_text(errors="replace").count("Traceback") for p in logs)
+        log = "".join(p.read_text(errors="replace") for p in home.rglob("serra-gui.log"))
+        logged = log.count("Traceback")
     rows = [json.loads(ln) for ln in out.splitlines() if ln.startswith("{")]
     samples = [r for r in rows if r["kind"] == "sample"]
     end = next((r for r in rows if r["kind"] == "end"), None)
@@ -180,12 +191,14 @@ def soak(minutes: float, speed: float, max_growth_mb: float) -> dict:
         "blocks_over_target": sum(s["block_ms"] > BLOCK_TARGET_MS for s in ticking),
         "samples": len(ticking),
         "ticks": samples[-1]["ticks"] if samples else 0,
+        "ticks_after_warmup": after[0]["ticks"] if after else None,
         "visits": end["visits"] if end else (samples[-1]["visits"] if samples else 0),
         "errors": (end["uncaught"] if end else 0) + logged,
         "stopped_cleanly": bool(end and end["stopped"]),
         "crash": crash,
         "exit": proc.returncode,
         "stderr_tail": err.strip()[-1500:] if crash else "",
+        "log_tail": log.strip()[-1500:],
     }
     figures["memory_ok"] = (
         figures["growth_mb"] is not None and figures["growth_mb"] <= max_growth_mb
@@ -222,6 +235,8 @@ def report(f: dict, max_growth_mb: float) -> None:
     print(
         f"errors logged: {f['errors']}; stopped cleanly: {'yes' if f['stopped_cleanly'] else 'NO'}"
     )
+    if f["errors"]:
+        print(f"the app's log ends: {f['log_tail']}")
     print(f"crash={'yes' if f['crash'] else 'no'}")
     if f["crash"]:
         print(f"exit {f['exit']}: {f['stderr_tail']}")

@@ -35,9 +35,9 @@ def test_app_runs_for_minutes_visiting_every_view_without_crash_or_memory_growth
     assert not f["crash"], f"the app died (exit {f['exit']}): {f['stderr_tail']}"
     assert f["minutes"] >= MINUTES * 0.95
     assert f["visits"] >= 7, "not every view was visited"
-    assert f["ticks"] >= MINUTES * 10  # the loop kept ticking (about 60 a minute at 60x)
+    assert f["ticks"] > f["ticks_after_warmup"] > 0  # the loop kept ticking to the end
     assert f["growth_mb"] is not None and f["growth_mb"] <= bench.MAX_GROWTH_MB, (
         f"RSS grew {f['growth_mb']:.1f} MB after warm-up (bound {bench.MAX_GROWTH_MB:g} MB)"
     )
-    assert f["errors"] == 0, "errors in the app's log or uncaught"
+    assert f["errors"] == 0, f"errors in the app's log or uncaught: {f['log_tail']}"
     assert f["stopped_cleanly"]
