@@ -177,3 +177,15 @@ def test_start_values_are_kept_when_nothing_beats_them():
     assert result.start_objective == 0.0 and result.best_objective == 0.0
     assert result.fitted == {"structure.h_in_w_m2_k": load_config()["structure.h_in_w_m2_k"]}
     assert np.isfinite(result.elapsed_s)
+
+
+def test_the_same_seed_gives_the_same_fit_in_one_process_or_two():
+    truth = replace_values(load_config(), {"structure.h_in_w_m2_k": 9.0})
+    target = prepare_target(_synthetic_log(truth, days=1), default_weather())
+    params = parse_fit(["structure.h_in_w_m2_k,structure.cover_transmission"])
+    runs = [
+        calibrate([target], load_config(), params, max_evals=30, seed=seed, workers=workers)
+        for seed, workers in ((3, 1), (3, 2), (4, 1))
+    ]
+    assert runs[0].fitted == runs[1].fitted and runs[0].best_objective == runs[1].best_objective
+    assert runs[0].fitted != runs[2].fitted
