@@ -164,7 +164,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         base = load_config(args.config)
         targets = _targets(args)
         print(
-            f"calibrate: {len(params)} parameters, {len(targets)} log(s), "
+            f"calibrate: {_count(len(params), 'parameter')}, {_count(len(targets), 'log')}, "
             f"{sum(t.window.time_s.size for t in targets) * 300 / 86400:.1f} days replayed per "
             "candidate",
             file=sys.stderr,
@@ -234,6 +234,7 @@ def _report(args, targets, params, result, before, after) -> dict:
                 if result.start[p.name]
                 else None,
                 "range": [p.lo, p.hi],
+                "at_bound": _at_bound(p, result.fitted[p.name]),
             }
             for p in params
         ],
@@ -243,6 +244,17 @@ def _report(args, targets, params, result, before, after) -> dict:
         "stop": result.stop,
         "out": str(args.out),
     }
+
+
+def _at_bound(p, value: float) -> str | None:
+    """'lower'/'upper' when `value` sits at an end of the range (within 0.5 % of its unit
+    span): the data would have it further out, a sign of a model error, not a coefficient."""
+    u = p.to_unit(value)
+    return "lower" if u <= 0.005 else "upper" if u >= 0.995 else None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _f(x: float | None, digits: int) -> str:
@@ -255,7 +267,8 @@ def format_result(report: dict) -> str:
 
     digits = {"co2_ppm": 1}
     lines = [
-        f"fitted {len(report['parameters'])} parameters to {len(report['logs'])} log(s), "
+        f"fitted {_count(len(report['parameters']), 'parameter')} to "
+        f"{_count(len(report['logs']), 'log')}, "
         f"{_MODES[report['mode']]}: {report['evaluations']} evaluations in "
         f"{report['generations']} generations, {report['elapsed_s']:.1f} s ({report['stop']})",
         "error: mean over logs of the sum of RMSE / scale (air temperature 1 C, RH 5 %, "
@@ -275,9 +288,15 @@ def format_result(report: dict) -> str:
     lines += ["", f"{'parameter':<36}{'start':>12}{'fitted':>12}{'change':>10}   range"]
     for p in report["parameters"]:
         change = "-" if p["change_pct"] is None else f"{p['change_pct']:+.1f} %"
+        bound = f"  at the {p['at_bound']} end" if p["at_bound"] else ""
         lines.append(
             f"{p['name']:<36}{p['start']:>12.6g}{p['fitted']:>12.6g}{change:>10}   "
-            f"{p['range'][0]:g}..{p['range'][1]:g}"
+            f"{p['range'][0]:g}..{p['range'][1]:g}{bound}"
+        )
+    if any(p["at_bound"] for p in report["parameters"]):
+        lines.append(
+            "note: a value at an end of its range means the logs would have it further out; "
+            "look for what the model lacks before widening a documented range"
         )
     lines.append(f"wrote {report['out']} (use it as --config)")
     return "\n".join(lines) + "\n"
