@@ -20,7 +20,7 @@ def register(sim_sub: argparse._SubParsersAction) -> None:
         help="fit greenhouse parameters to logged compartments (replay error)",
         description="Fit the named greenhouse parameters, within their documented ranges "
         "(sim/greenhouse_ranges.toml), to one or more logged compartments by minimising the "
-        "replay error: per log the sum of RMSE / scale over air temperature (1 C), RH (5 %%) "
+        "replay error: per log the sum of RMSE / scale over air temperature (1 C), RH (5 %) "
         "and CO2 (50 ppm), averaged over the logs. CMA-ES, one batched season run per "
         "generation. Writes a --config TOML. See docs/calibrate.md.",
     )
