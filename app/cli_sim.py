@@ -1,4 +1,5 @@
-"""`serra sim run` and `serra sim sweep`: simulated seasons from the command line."""
+"""`serra sim run` and `serra sim sweep`: simulated seasons from the command line (replay and
+calibrate register from their own modules)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.cli import CliError
+from app.cli_calibrate import register as register_calibrate
 from app.cli_replay import register as register_replay
 from app.pairs import split_pairs
 
@@ -99,6 +101,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sweep.set_defaults(handler=_sweep)
     register_replay(sim_sub)
+    register_calibrate(sim_sub)
 
 
 def _parse_pairs(text: str, what: str) -> dict[str, str]:
