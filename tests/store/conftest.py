@@ -18,7 +18,7 @@ def tick(i: int, step_s: float = 60.0, **over) -> TickRecord:
         quality={"tair_c": "good", "rh_pct": "good", "co2_ppm": "stale"},
         setpoints={"heat_c": 18.0 + (i % 2), "co2_ppm": 800.0},
         commands={"vent_lee_pct": float(i % 100), "pipe_sp_c": 45.0},
-        readbacks={"vent_lee_pct": float(i % 100) - 0.5},
+        readbacks={"vent_lee_pct": float(i % 100) + 0.5},  # within 0..100: exports import back
         health={"climate.errors": float(i // 10)},
         mode="normal",
     )

@@ -58,7 +58,7 @@ def test_export_writes_time_with_offset_and_canonical_columns(tmp_path, capsys):
     ]
     first = dict(zip(rows[0], rows[1], strict=True))
     assert first["tair_c"] == "21" and first["rh_pct"] == "72"
-    assert first["vent_lee_pct"] == "1.5"  # the readback, not the command (2)
+    assert first["vent_lee_pct"] == "2.5"  # the readback, not the command (2)
     assert first["pipe_sp_c"] == "45" and first["iglob_w_m2"] == ""
 
 

@@ -52,7 +52,7 @@ def test_ticks_are_stored_under_the_documented_columns(db_path):
             "q_co2_ppm": 1,
             "sp_heat_c": 18.0,
             "cmd_vent_lee_pct": 2.0,
-            "rb_vent_lee_pct": 1.5,
+            "rb_vent_lee_pct": 2.5,
         }
         assert timeseries.latest(s, ["sp_co2_ppm"])["sp_co2_ppm"].value == 800.0
 
