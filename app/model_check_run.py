@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue as queue_module
 import tempfile
 from collections.abc import Callable
@@ -144,13 +145,16 @@ def _input_errors() -> tuple[type[Exception], ...]:
     return (ModelCheckError, StoreError, *replay_input_errors())
 
 
-def _child(request: ModelCheckRequest, out) -> None:
-    """Child process: run the replay, report progress, then the report or a plain error."""
+def _child(request: ModelCheckRequest, out, result_path: str) -> None:
+    """Child process: run the replay, report progress, then where the report is, or a plain
+    error. The report (megabytes for a season) goes through a file, not the queue's pipe."""
     if hasattr(os, "nice"):
         os.nice(10)  # the GUI and the control loop come first on a busy farm PC
     try:
         report = run_model_check(request, progress=lambda f: out.put(("progress", f)))
-        out.put(("done", report))
+        with open(result_path, "wb") as fh:
+            pickle.dump(report, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        out.put(("done", result_path))
     except _input_errors() as exc:
         out.put(("error", _one_line(exc)))
     except Exception as exc:  # reported in one line, never a traceback in the view
@@ -168,7 +172,9 @@ def run_model_check_in_process(
     """`run_model_check` in a spawned child process; raises ModelCheckError with its message."""
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(request, out))
+    fd, result_path = tempfile.mkstemp(prefix="serra-model-check-", suffix=".pickle")
+    os.close(fd)
+    proc = ctx.Process(target=_child, args=(request, out, result_path))
     proc.daemon = True
     proc.start()
     try:
@@ -185,8 +191,10 @@ def run_model_check_in_process(
                 if progress is not None:
                     progress(value)
             elif kind == "done":
-                return value
+                with open(value, "rb") as fh:
+                    return pickle.load(fh)  # written by our own child just now
             else:
                 raise ModelCheckError(value)
     finally:
         proc.join(timeout=10)
+        Path(result_path).unlink(missing_ok=True)

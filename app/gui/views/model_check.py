@@ -92,7 +92,7 @@ def fit_words(r2: float) -> str:
         return "follows the swings partly"
     if r2 >= 0.0:
         return "follows the swings poorly"
-    return "misses the swings (worse than the mean)"
+    return "misses the swings (the measured mean is closer)"
 
 
 def bias_words(name: str, bias: float) -> str:
@@ -103,6 +103,14 @@ def bias_words(name: str, bias: float) -> str:
     if round(abs(bias), digits) == 0:
         return "no bias on average"
     return f"{fmt(abs(bias), digits, unit)} {low if bias < 0 else high} on average"
+
+
+def harvest_words(measured: float, simulated: float) -> str:
+    """The harvest at the end of the replay in words: "6.67 kg/m² less than measured"."""
+    diff = simulated - measured
+    if round(abs(diff), 2) == 0:
+        return "as much as measured by the end"
+    return f"{fmt(abs(diff), 2, 'kg/m²')} {'less' if diff < 0 else 'more'} than measured by the end"
 
 
 def month_words(key: str) -> str:
@@ -218,10 +226,8 @@ class ModelCheckView(QWidget):
         grid.addWidget(self.info, 4, 0, 1, 8)
         outer.addWidget(setup)
 
-        split = QSplitter()
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
+        # the table across the top (every column readable), the plots below it
+        split = QSplitter(Qt.Orientation.Vertical)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -237,45 +243,45 @@ class ModelCheckView(QWidget):
             "click a row to plot it"
         )
         self.table.itemSelectionChanged.connect(self._row_chosen)
-        lv.addWidget(self.table, stretch=3)
-        self.harvest_plot = pg.PlotWidget(
-            title="Cumulative harvest (kg/m²)", axisItems={"bottom": SiteDateAxis()}
-        )
-        style_plot(self.harvest_plot)
-        add_legend(self.harvest_plot, offset=(5, 2), colCount=2)
-        lv.addWidget(self.harvest_plot, stretch=2)
-        split.addWidget(left)
+        split.addWidget(self.table)
 
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(0, 0, 0, 0)
+        plots = QWidget()
+        pg_grid = QGridLayout(plots)
+        pg_grid.setContentsMargins(0, 0, 0, 0)
         pick = QHBoxLayout()
         self.signal = QComboBox()
         for name, *_rest in SIGNALS:
             self.signal.addItem(signal_title(name), name)
-        self.signal.setToolTip("the signal the plots show")
+        self.signal.setToolTip("the signal the plots show (or click its row in the table)")
         self.signal.currentIndexChanged.connect(lambda _i: self._plot_signal())
         signal_label = QLabel("Si&gnal")
         signal_label.setBuddy(self.signal)
         pick.addWidget(signal_label)
         pick.addWidget(self.signal)
         pick.addStretch(1)
-        rv.addLayout(pick)
         self.series_plot = pg.PlotWidget(axisItems={"bottom": SiteDateAxis()})
         self.series_plot.getPlotItem().setDownsampling(auto=True, mode="peak")
         self.series_plot.getPlotItem().setClipToView(True)
+        self.harvest_plot = pg.PlotWidget(
+            title="Cumulative harvest (kg/m²)", axisItems={"bottom": SiteDateAxis()}
+        )
         self.hour_plot = pg.PlotWidget()
         self.month_plot = pg.PlotWidget()
-        for p in (self.series_plot, self.hour_plot, self.month_plot):
+        for p in (self.series_plot, self.harvest_plot, self.hour_plot, self.month_plot):
             style_plot(p)
-        add_legend(self.series_plot, offset=(5, 2), colCount=2)
-        rv.addWidget(self.series_plot, stretch=3)
-        bars = QHBoxLayout()
-        bars.addWidget(self.hour_plot, stretch=3)
-        bars.addWidget(self.month_plot, stretch=2)
-        rv.addLayout(bars, stretch=2)
-        split.addWidget(right)
-        split.setSizes([620, 760])
+        for p in (self.series_plot, self.harvest_plot):
+            add_legend(p, offset=(5, 2), colCount=2)
+        pg_grid.addLayout(pick, 0, 0, 1, 2)
+        pg_grid.addWidget(self.series_plot, 1, 0)
+        pg_grid.addWidget(self.harvest_plot, 1, 1)
+        pg_grid.addWidget(self.hour_plot, 2, 0)
+        pg_grid.addWidget(self.month_plot, 2, 1)
+        pg_grid.setColumnStretch(0, 3)
+        pg_grid.setColumnStretch(1, 2)
+        pg_grid.setRowStretch(1, 3)
+        pg_grid.setRowStretch(2, 2)
+        split.addWidget(plots)
+        split.setStretchFactor(1, 1)
         self.split = split
         outer.addWidget(split, stretch=1)
         self._titles()
@@ -370,7 +376,9 @@ class ModelCheckView(QWidget):
         if report.drove_gaps:
             extra.append(
                 "climate computer decided in log gaps: "
-                + ", ".join(f"{k} {v:.1f} h" for k, v in report.drove_gaps.items())
+                + ", ".join(
+                    f"{WORDS.get(k, k).lower()} {v:.1f} h" for k, v in report.drove_gaps.items()
+                )
             )
         extra += [n for n in report.notes if not n.startswith("weather:")]
         if extra:
@@ -401,22 +409,36 @@ class ModelCheckView(QWidget):
             self._set_row(i, cells, name)
         if with_harvest:
             c = h["curve"]
-            labels.append("Harvest (at the end)")
+            labels.append("Harvest (cumulative)")
             cells = (
                 fmt(h["measured_kg_m2"], 2, "kg/m²"),
                 fmt(h["simulated_kg_m2"], 2, "kg/m²"),
                 fmt(c["rmse"], 2, "kg/m²"),
                 fmt(c["bias"], 2, "kg/m²"),
                 fmt(c["r2"] if c["r2"] is not None else math.nan, 2),
-                "cumulative harvest, day by day",
+                harvest_words(h["measured_kg_m2"], h["simulated_kg_m2"]),
             )
             self._set_row(len(rows), cells, HARVEST_ROW)
         self.table.setVerticalHeaderLabels(labels)
         self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
+        self._fit_table()
         current = self.signal.currentData()
         if current in rows:
             self.table.selectRow(rows.index(current))
+
+    def _fit_table(self) -> None:
+        """Give the table the height its rows need; the plots get the rest."""
+        need = (
+            self.table.horizontalHeader().height()
+            + sum(self.table.rowHeight(i) for i in range(self.table.rowCount()))
+            + 2 * self.table.frameWidth()
+            + 2
+        )
+        self.table.setMinimumHeight(need)  # holds while the tab is hidden, too
+        total = sum(self.split.sizes())
+        if total > need:
+            self.split.setSizes([need, total - need])
 
     def _set_row(self, i: int, cells: tuple[str, ...], name: str) -> None:
         for j, text in enumerate(cells):
