@@ -158,7 +158,7 @@ class ModelCheckView(QWidget):
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("yyyy-MM-dd")
         self.start.setEnabled(False)
-        self.from_day.toggled.connect(self.start.setEnabled)
+        self.from_day.toggled.connect(lambda on: self.start.setEnabled(bool(on)))
         self.days = QSpinBox()
         self.days.setRange(0, 400)
         self.days.setSuffix(" days")
