@@ -71,7 +71,8 @@ def _pairs(text: str, what: str) -> dict[str, str]:
         raise CliError(f"{what}: {exc}") from None
 
 
-def _input_errors() -> tuple[type[Exception], ...]:
+def replay_input_errors() -> tuple[type[Exception], ...]:
+    """Errors of a replay's inputs (log, weather, setpoints, config): shown in one line."""
     from controllers.replay import ReplayError
     from controllers.replay_log import ReplayLogError
     from controllers.season import SeasonError
@@ -86,7 +87,7 @@ def _load(args: argparse.Namespace):
     from controllers.replay_log import load_log, merge_columns
     from controllers.setpoints import load_setpoint_csv
     from sim.config import load_config
-    from sim.weather import default_weather, load_weather
+    from sim.weather import load_weather
 
     if args.days is not None and not (args.days > 0 and math.isfinite(args.days)):
         raise CliError(f"--days must be a positive number, got {args.days:g}")
@@ -106,18 +107,25 @@ def _load(args: argparse.Namespace):
             raise CliError(f"{args.weather}: no such weather file")
         wcols = _pairs(args.weather_columns, "--weather-columns") if args.weather_columns else None
         weather = load_weather(args.weather, columns=wcols, fill_gaps=True)
-    elif log.weather_path is not None:
-        weather = load_weather(
-            log.weather_path,
-            columns=log.weather_columns,
-            time_format=log.weather_time_format,
-            fill_gaps=True,
-        )
     else:
-        weather = default_weather()
+        weather = log_weather(log)
     if weather.step_s > 300:
         weather = weather.resample(300)
     return log, weather, load_config(args.config)
+
+
+def log_weather(log):
+    """The weather a log is replayed in without --weather: its own, else the shipped season."""
+    from sim.weather import default_weather, load_weather
+
+    if log.weather_path is None:
+        return default_weather()
+    return load_weather(
+        log.weather_path,
+        columns=log.weather_columns,
+        time_format=log.weather_time_format,
+        fill_gaps=True,
+    )
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -132,7 +140,7 @@ def _replay(args: argparse.Namespace) -> int:
             log, weather, mode=args.mode, config=config, start=args.start, days=args.days,
             **kwargs,
         )  # fmt: skip
-    except _input_errors() as exc:
+    except replay_input_errors() as exc:
         raise CliError(str(exc)) from None
     if args.out:
         try:

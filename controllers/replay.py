@@ -16,6 +16,7 @@ named in the report.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -76,6 +77,8 @@ class ReplayReport:
     paired: dict[str, np.ndarray]  # measured_<signal>, simulated_<signal>
     harvest: dict | None = None
     summary: dict = field(default_factory=dict)
+    #: daily cumulative harvest where compared: local dates, measured and simulated kg/m2
+    harvest_daily: dict[str, list] | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready report (paired series left out)."""
@@ -242,7 +245,10 @@ def _snapshot_dates(result: SeasonResult, tz) -> list[str]:
     ]
 
 
-def _harvest(log: ReplayLog, result: SeasonResult, start_day: str, tz) -> dict | None:
+def _harvest(
+    log: ReplayLog, result: SeasonResult, start_day: str, tz, daily_out: dict | None = None
+) -> dict | None:
+    """The harvest comparison; `daily_out` receives the day-by-day pairs (dates, kg/m2)."""
     h = log.harvest
     if h is None or result.crop is None or not len(h.dates):
         return None
@@ -254,15 +260,22 @@ def _harvest(log: ReplayLog, result: SeasonResult, start_day: str, tz) -> dict |
     sim_cum = np.cumsum(daily["harvest_a_kg_m2"] + daily["harvest_b_kg_m2"])
     sim_fruits = np.cumsum(daily["harvest_a_n_m2"] + daily["harvest_b_n_m2"])
     by_date = {d: i for i, d in enumerate(h.dates)}
-    meas, sim, meas_n, sim_n = [], [], [], []
+    meas, sim, meas_n, sim_n, dates = [], [], [], [], []
     for i, d in enumerate(_snapshot_dates(result, tz)):
         if d in by_date:
+            dates.append(d)
             meas.append(h.yield_kg_m2[by_date[d]])
             meas_n.append(h.fruits_m2[by_date[d]])
             sim.append(sim_cum[i])
             sim_n.append(sim_fruits[i])
     if not meas:
         return None
+    if daily_out is not None:
+        daily_out.update(
+            dates=dates,
+            measured_kg_m2=[float(x) for x in meas],
+            simulated_kg_m2=[float(x) for x in sim],
+        )
     curve = agreement(np.array(meas), np.array(sim))
     return {
         "compared": True,
@@ -290,8 +303,12 @@ def replay(
     start: str | None = None,
     days: float | None = None,
     physics_step_s: float = DEFAULT_PHYSICS_STEP_S,
+    progress: Callable[[float], None] | None = None,
 ) -> tuple[ReplayReport, SeasonResult]:
-    """Simulate the logged period of `log` over `weather` and compare with what was measured."""
+    """Simulate the logged period of `log` over `weather` and compare with what was measured.
+
+    `progress(fraction)` is called after each simulated day (for a GUI's progress bar).
+    """
     if mode not in MODES:
         raise ReplayError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     window = replay_window(log, weather, start, days)
@@ -312,6 +329,7 @@ def replay(
         actuator_schedule=act_schedule,
         physics_step_s=physics_step_s,
         record=True,
+        progress=progress,
     )[0]
     grid = np.asarray(window.time_s)
     step = float(window.step_s)
@@ -332,7 +350,8 @@ def replay(
         paired[f"measured_{name}"] = meas
         paired[f"simulated_{name}"] = sim
         signals[name] = agreement(meas, sim, months, hours)
-    harvest = _harvest(log, result, local[0].date().isoformat(), window.site.tz)
+    daily: dict = {}
+    harvest = _harvest(log, result, local[0].date().isoformat(), window.site.tz, daily)
     gaps = _gap_hours(act_schedule[1], log.time_s, grid, step)
     notes = list(log.notes)
     if log.weather_path is None:
@@ -352,5 +371,6 @@ def replay(
         paired=paired,
         harvest=harvest,
         summary=result.summary,
+        harvest_daily=daily or None,
     )
     return report, result

@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
         from app.gui.views.actuators import ActuatorsView
         from app.gui.views.events import EventsView
         from app.gui.views.history import HistoryView
+        from app.gui.views.model_check import ModelCheckView
         from app.gui.views.overview import OverviewView
         from app.gui.views.setpoints import SetpointsView
         from app.gui.views.supply import SupplyView
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.events = EventsView(db)
         self.whatif = WhatIfView()
         self.supply = SupplyView(db)
+        self.model_check = ModelCheckView(db)
         self.views = [
             ("&Overview", self.overview, "live climate, actuators, alarms and crop"),
             ("&History", self.history, "logged channels over any range; export CSV or PNG"),
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
             ("&Events", self.events, "the event log: who changed what, and why"),
             ("&What-if", self.whatif, "simulate seasons with other setpoints and compare"),
             ("S&upply", self.supply, "orders, lots, pick lists, reorder"),
+            ("&Model check", self.model_check, "replay a logged greenhouse: simulated vs measured"),
         ]
         for i, (title, view, tip) in enumerate(self.views):
             self.tabs.addTab(view, title)

@@ -2,7 +2,8 @@
 
 Run `QT_QPA_PLATFORM=offscreen python -m app.gui.screenshots docs/screenshots`. The window runs
 the real embedded default (virtual device on a pty, control loop, database in a temporary
-folder) on a manual clock for a few plant hours, a short what-if, and a demo warehouse.
+folder) on a manual clock for a few plant hours, a short what-if, a model check of the shipped
+Reference growers' season, and a demo warehouse.
 """
 
 from __future__ import annotations
@@ -125,11 +126,14 @@ def main(out_dir: str) -> int:
         4: "events",
         5: "whatif",
         6: "supply",
+        7: "model_check",
     }
     window.history.reload()
     wait()
     window.whatif.days.setValue(30)
     window.whatif.run()
+    wait(500)
+    window.model_check.run()  # the shipped Reference growers, whole season, open loop
     wait(500)
     window.supply.reload()
     wait()

@@ -150,7 +150,7 @@ class WhatIfView(QWidget):
         row = QHBoxLayout()
         add = QPushButton("Add &variant")
         add.clicked.connect(lambda: self.add_variant(f"Variant {self.variants.rowCount() + 1}", ""))
-        remove = QPushButton("Re&move variant")
+        remove = QPushButton("Remove varian&t")
         remove.clicked.connect(self._remove_variant)
         self.run_button = QPushButton("&Run seasons")
         self.run_button.setToolTip("simulate every variant (in the background) and compare")
