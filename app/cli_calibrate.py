@@ -137,7 +137,7 @@ def _targets(args: argparse.Namespace):
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
-    from app.cli_replay import _input_errors as replay_errors
+    from app.cli_replay import replay_input_errors as replay_errors
     from controllers.calibrate import CalibrateError
 
     return (*replay_errors(), CalibrateError)
