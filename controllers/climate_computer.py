@@ -32,6 +32,7 @@ import numpy as np
 from controllers.setpoints import SETPOINT_RANGES, SETPOINTS, SetpointError
 from drivers.signals import ACTUATORS, MEASUREMENTS, SIGNALS
 from sim.jit import njit, njit_inline
+from sim.psychro import saturation_density_g_m3
 
 
 @dataclass
@@ -401,8 +402,7 @@ def _move(pos: float, target: float, max_step: float) -> float:
 @njit
 def humidity_deficit_g_m3(tair_c: float, rh_pct: float) -> float:
     """Humidity deficit (g/m3) of air at `tair_c` and `rh_pct` (Tetens saturation pressure)."""
-    es = 610.78 * math.exp(17.27 * tair_c / (tair_c + 237.3))
-    return (1.0 - rh_pct / 100.0) * es * 2.1667 / (tair_c + 273.15)
+    return (1.0 - rh_pct / 100.0) * saturation_density_g_m3(tair_c)
 
 
 @njit
