@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
+            from app.gui.display import display_problem  # before Qt: one line, not its abort
+
+            problem = display_problem()
+            if problem is not None:
+                raise CliError(problem)
             from app.gui.launcher import launch  # lazy: headless commands never load Qt
 
             return launch()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.cli import CliError
 
 _DB_HELP = "Serra database (default: serra.db in the user data dir)"
+#: How far past the wall clock an imported time may lie (clocks of loggers drift a little).
+FUTURE_TOLERANCE_S = 3600.0
+#: The wall clock an import checks times against (tests replace it).
+wall_clock = time.time
 
 
 def _db_path(args) -> str:
@@ -36,14 +41,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="logged climate as climate.csv columns",
         description="Write the logged climate of a time range as climate.csv: time (ISO 8601 "
-        "with offset) then canonical columns. Raw ticks where kept, 5-min means where only "
-        "rollups remain. To stdout unless --out.",
+        "with the local UTC offset, e.g. 2024-03-01T00:05:00+01:00) then canonical columns. "
+        "Times are the greenhouse's local time (the site's zone, Europe/Amsterdam unless the "
+        "greenhouse configuration says otherwise): --from 2024-03-01 starts at local midnight. "
+        "Raw ticks where kept, 5-min means where only rollups remain. To stdout unless --out.",
     )
     exp.add_argument("--db", metavar="FILE", help=_DB_HELP)
-    exp.add_argument("--from", dest="t_from", metavar="T", help="start (ISO 8601 or date)")
-    exp.add_argument("--to", dest="t_to", metavar="T", help="end, exclusive (ISO 8601 or date)")
+    exp.add_argument(
+        "--from",
+        dest="t_from",
+        metavar="T",
+        help="start: a date (local midnight) or a local time; an offset (+01:00, Z) overrides",
+    )
+    exp.add_argument(
+        "--to", dest="t_to", metavar="T", help="end, exclusive, read as --from (e.g. 2024-03-02)"
+    )
     exp.add_argument("--out", metavar="CSV", help="output file (written whole or not at all)")
-    exp.add_argument("--tz", default="UTC", help="zone of the times written and of naive T")
+    exp.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="IANA zone of the times written and of --from/--to without offset "
+        "(default: the site's zone; e.g. UTC)",
+    )
     exp.set_defaults(handler=run_export)
 
     imp = actions.add_parser(
@@ -51,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="import a logged climate CSV (all or nothing)",
         description="Import a CSV with climate.csv columns (time with offset, canonical "
         "names; actuator columns become readbacks). Refused whole, with row and column, on "
-        "unknown columns, bad times or non-numeric values.",
+        "unknown columns, bad times, times more than 1 h past the clock, non-numeric values "
+        "or values outside the signal's plausible range.",
     )
     imp.add_argument("--db", metavar="FILE", help=_DB_HELP)
     imp.add_argument("csv", metavar="CSV", help="file to import")
@@ -61,15 +81,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "backup",
         help="online backup, safe while the loop writes",
         description="Copy the database with SQLite's online backup API into one consistent "
-        "snapshot, check it, then rename it into place.",
+        "snapshot, check it, then rename it into place. An existing --out file is kept "
+        "unless --force.",
     )
     bak.add_argument("--db", metavar="FILE", help=_DB_HELP)
     bak.add_argument("--out", required=True, metavar="FILE", help="backup file")
+    bak.add_argument("--force", action="store_true", help="replace an existing --out file")
     bak.set_defaults(handler=run_backup)
 
     info = actions.add_parser("info", help="schema version, channels, time range as JSON")
     info.add_argument("--db", metavar="FILE", help=_DB_HELP)
     info.set_defaults(handler=run_info)
+
+
+def site_timezone() -> str:
+    """The greenhouse site's IANA time zone (greenhouse configuration [site] timezone)."""
+    from sim.config import load_config
+
+    return load_config().timezone
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -118,6 +147,8 @@ def run_export(args: argparse.Namespace) -> int:
     from store.csvio import write_csv
     from store.errors import StoreError
 
+    if args.tz is None:
+        args.tz = site_timezone()
     zone = _zone(args.tz)
     t0 = _time_arg(args.t_from, "--from", zone)
     t1 = _time_arg(args.t_to, "--to", zone)
@@ -143,20 +174,27 @@ def import_channels() -> dict[str, str]:
     }
 
 
+def import_limits() -> dict[str, tuple[float, float]]:
+    """CSV column -> its signal's plausible range (drivers.signals); a value outside refuses
+    the file."""
+    from drivers.signals import SIGNALS
+
+    return {name: (sig.lo, sig.hi) for name, sig in SIGNALS.items()}
+
+
 def run_import(args: argparse.Namespace) -> int:
     """Import a logged climate CSV all-or-nothing."""
-    from store.csvio import read_csv
+    from store.csvio import import_csv, read_csv
     from store.errors import StoreError
 
-    try:
-        read_csv(args.csv, import_channels())  # check the file before touching the database
+    checks = {"limits": import_limits(), "latest_s": wall_clock() + FUTURE_TOLERANCE_S}
+    try:  # check the whole file before touching the database
+        read_csv(args.csv, import_channels(), **checks)
     except StoreError as exc:
         raise CliError(str(exc)) from None
-    from store.csvio import import_csv
-
     with _open(_db_path(args), create=True) as store:
         try:
-            n = import_csv(store, args.csv, import_channels())
+            n = import_csv(store, args.csv, import_channels(), **checks)
         except StoreError as exc:
             raise CliError(str(exc)) from None
     print(f"imported {n} rows into {_db_path(args)}", file=sys.stderr)
@@ -168,6 +206,10 @@ def run_backup(args: argparse.Namespace) -> int:
     from store.backup import backup
     from store.errors import StoreError
 
+    out = Path(args.out)
+    same = out.exists() and out.resolve() == Path(_db_path(args)).resolve()
+    if out.exists() and not same and not args.force:  # the same file: backup() says why not
+        raise CliError(f"--out {args.out} exists; add --force to replace it, or name a new file")
     try:
         pages = backup(_db_path(args), args.out)
     except StoreError as exc:

@@ -34,6 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dev.add_argument("--speed", type=float, default=1.0, help="plant seconds per wall second")
     dev.add_argument("--start", metavar="DATE", help="plant start date in the weather (local)")
     dev.add_argument(
+        "--state",
+        metavar="FILE",
+        help="a database of the device's own keeping the plant's state (created if missing): "
+        "the plant resumes from it, and is saved to it every 10 plant minutes and at stop, so "
+        "a season goes on across restarts (not the --db of `serra run`: one writer per file)",
+    )
+    dev.add_argument(
         "--watchdog-s",
         type=float,
         default=60.0,
@@ -102,11 +109,9 @@ def _cli_error(message: str) -> Exception:
 
 
 def run_device(args: argparse.Namespace) -> int:
-    """Serve the virtual greenhouse until SIGINT/SIGTERM."""
+    """Serve the virtual greenhouse until SIGINT/SIGTERM (exit 1 if the final save failed)."""
     from drivers.errors import DriverError
     from drivers.nodes import load_nodes
-    from sim.device_server import serve
-    from sim.virtual_device import DeviceError, VirtualDevice
 
     if not (math.isfinite(args.speed) and args.speed > 0):
         raise _cli_error(f"--speed {args.speed}: must be a positive number")
@@ -119,10 +124,22 @@ def run_device(args: argparse.Namespace) -> int:
         nodes = load_nodes(args.nodes)
     except DriverError as exc:
         raise _cli_error(str(exc)) from None
-    from sim.plant import Plant
-
+    keeper = _StateKeeper(args.state) if args.state else None
     try:
-        plant = Plant(start=args.start) if args.start else Plant()
+        return _serve(args, nodes, faults, keeper)
+    finally:
+        if keeper is not None:
+            keeper.close()
+
+
+def _serve(args: argparse.Namespace, nodes, faults, keeper: _StateKeeper | None) -> int:
+    from sim.device_server import serve
+    from sim.plant import Plant
+    from sim.virtual_device import DeviceError, VirtualDevice
+
+    plant = keeper.resume(args.start) if keeper is not None else None
+    try:
+        plant = plant or (Plant(start=args.start) if args.start else Plant())
     except ValueError as exc:
         raise _cli_error(f"--start {args.start!r}: {exc}") from None
     # One plant second now, so a (re)compile of the physics happens before the first request
@@ -148,10 +165,89 @@ def run_device(args: argparse.Namespace) -> int:
     )
     server.start()
     while not done.wait(0.2):
-        pass
+        if keeper is not None:
+            keeper.maybe_save(device)
     server.stop()
+    saved = keeper is None or keeper.save(device)
     print(f"serra device: stopped; {json.dumps(device.status())}", file=sys.stderr)
-    return 0
+    return 0 if saved else 1
+
+
+class _StateKeeper:
+    """The device's plant state in a database file of its own (store.state, key "plant")."""
+
+    def __init__(self, path: str) -> None:
+        from app.db_lock import DbLockError, acquire_db_lock
+        from store.db import open_store
+        from store.errors import StoreError
+
+        self.path = path
+        self.saved_s: float | None = None
+        self.failing = False
+        try:
+            self.lock = acquire_db_lock(path)
+        except DbLockError as exc:
+            raise _cli_error(f"--state: {exc}") from None
+        try:
+            self.store = open_store(path)
+        except StoreError as exc:
+            self.lock.unlock()
+            raise _cli_error(f"--state: {exc}") from None
+
+    def resume(self, start: str | None):
+        """The saved plant (None: none saved and --start given); logs a `sim_started` event."""
+        from app.resume import resume_plant
+        from store import events as ev
+        from store.state import load_state
+
+        if start is not None:
+            with self.store.read():
+                if load_state(self.store, "plant") is not None:
+                    raise _cli_error(
+                        f"--start {start!r}: {self.path} holds a saved plant state; drop "
+                        "--start to continue it, or give a new --state file"
+                    )
+            return None
+        resumed = resume_plant(self.store)
+        e = resumed.event()
+        row = ev.event_row(e.time_s, e.kind, e.source, e.message, e.who, e.data)
+        with self.store.write():
+            ev.append_rows(self.store, [row])
+        print(f"serra device: {resumed.message}", file=sys.stderr, flush=True)
+        return resumed.plant
+
+    def maybe_save(self, device) -> None:
+        """Save when the last save is SAVE_EVERY_S plant seconds old."""
+        from app.resume import SAVE_EVERY_S
+
+        if self.saved_s is None or device.plant.time_s >= self.saved_s + SAVE_EVERY_S:
+            self.save(device)
+
+    def save(self, device) -> bool:
+        """Save the plant now; say so on stderr (once per failing spell) when it cannot be."""
+        import sqlite3
+
+        from app.resume import PLANT_KEY
+        from store.errors import StoreError
+        from store.state import save_state
+
+        time_s, state = device.plant_state()
+        try:
+            with self.store.write():
+                save_state(self.store, PLANT_KEY, time_s, state)
+        except (StoreError, sqlite3.Error) as exc:
+            if not self.failing:
+                print(f"serra device: cannot save the plant state to {self.path}: {exc}",
+                      file=sys.stderr, flush=True)  # fmt: skip
+            self.failing = True
+            return False
+        self.saved_s, self.failing = time_s, False
+        return True
+
+    def close(self) -> None:
+        """Close the file and release its lock."""
+        self.store.close()
+        self.lock.unlock()
 
 
 def run_poll(args: argparse.Namespace) -> int:
@@ -168,7 +264,7 @@ def run_poll(args: argparse.Namespace) -> int:
     except DriverError as exc:
         raise _cli_error(str(exc)) from None
     if not poller.open():
-        raise _cli_error(f"cannot open {poller.url}: {poller.last_port_error}")
+        raise _cli_error(poller.last_port_error)  # names the port once, with what to do
     try:
         while True:
             poller.poll_once()
@@ -201,4 +297,7 @@ def _print_cycle(poller, as_json: bool) -> None:
         age = r.age(now)
         age_text = "-" if age is None else f"{age:.1f}s"
         print(f"{key:24} {value:>12} {r.unit:10} {r.quality.value:7} {age_text:>8}  {r.node}")
+    for name, h in poller.health().items():
+        if h.wrong_device:
+            print(f"node {name}: wrong device at slave {h.slave}: {h.identity}")
     print(flush=True)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import signal
 import sys
 import time
 from pathlib import Path
+
+log = logging.getLogger("serra.run")
+
+#: Exit codes of `serra run` (a supervisor restarts on any but 0 and 2; see docs/deploy.md).
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_NOT_RECORDED = 0, 1, 2, 3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,9 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Poll the bus, decide setpoints, drive the actuators through the climate "
         "computer and the safety layer, and record every tick and event, until SIGINT/SIGTERM "
         "(then actuators are left in their fail-safe state and records flushed). A restart "
-        "resumes from the last recorded setpoints and overrides. Against the virtual device "
-        "at --speed S, give the loop the same --speed (and --start): plant time is derived "
-        "from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick.",
+        "resumes from the last recorded setpoints, grower rules and overrides. Against the "
+        "virtual device at --speed S, give the loop the same --speed (and --start): plant "
+        "time is derived from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick. "
+        "Exit codes: 0 clean stop, 1 fatal error (the loop gave up), 2 refused at start (bad "
+        "option, database in use or read-only), 3 some ticks were not recorded.",
     )
     run.add_argument("--port", metavar="URL", help="port or pyserial URL (default: bus.port)")
     run.add_argument("--nodes", metavar="TOML", help="nodes file (default: virtual greenhouse)")
@@ -32,6 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="grower rules, or a setpoint schedule over them (needs --setpoints)",
     )
     run.add_argument("--setpoints", metavar="CSV", help="setpoint schedule to replay")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change a grower-rules setpoint or setting from the start, e.g. --set heat_c=21; "
+        "logged and kept for later restarts (default: the rules applied last in --db)",
+    )
     run.add_argument("--tick", type=float, default=60.0, help="seconds per tick (default 60)")
     run.add_argument(
         "--speed",
@@ -76,6 +92,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default 30)",
     )
     run.add_argument("--max-ticks", type=int, metavar="N", help="stop cleanly after N ticks")
+    run.add_argument(
+        "--status-every",
+        type=float,
+        default=10.0,
+        metavar="MIN",
+        help="minutes of plant time between status lines on stderr: time, tair, rh, co2, "
+        "alarms active, ticks recorded (default 10)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no status lines")
+    run.add_argument(
+        "--max-failed-ticks",
+        type=int,
+        metavar="N",
+        help="give up (exit 1, actuators left safe) after N ticks in a row failed with an "
+        "unexpected error, for a supervisor to restart a fresh process (default: keep trying)",
+    )
     run.set_defaults(handler=run_loop)
 
 
@@ -120,16 +152,10 @@ def _resumed_clock(db: Path, speed: float) -> float | None:
     return float(clock["plant_s"]) + (time.time() - float(clock["wall_s"])) * speed
 
 
-def _plant_start(args: argparse.Namespace, site, db: Path) -> float | None:
+def _plant_start(args: argparse.Namespace, site) -> float | None:
+    """--start as plant time (None: decided by `_auto_start` once the database is locked)."""
     if args.start is None:
-        if args.speed == 1.0:
-            return None  # a real greenhouse: plant time is the wall clock
-        resumed = _resumed_clock(db, args.speed)
-        if resumed is not None:
-            return resumed
-        from sim.weather import default_weather
-
-        return float(default_weather().time_s[0])
+        return None
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -142,21 +168,81 @@ def _plant_start(args: argparse.Namespace, site, db: Path) -> float | None:
     return t.timestamp()
 
 
-def _strategy(args: argparse.Namespace):
+def _auto_start(args: argparse.Namespace, db: Path) -> float | None:
+    """Plant time at start without --start: the wall clock at speed 1, else resumed or the
+    shipped weather's first day."""
+    if args.speed == 1.0:
+        return None  # a real greenhouse: plant time is the wall clock
+    resumed = _resumed_clock(db, args.speed)
+    if resumed is not None:
+        return resumed
+    from sim.weather import default_weather
+
+    return float(default_weather().time_s[0])
+
+
+def _saved_rules(db: Path):
+    """(rules applied last in `db` or None, one-line reason they were refused or None)."""
+    from app.resume import resumed_rules
+    from store.db import open_store
+    from store.errors import StoreError
+
+    if not db.exists():
+        return None, None
+    try:
+        store = open_store(db)
+        try:
+            with store.read():
+                return resumed_rules(store)
+        finally:
+            store.close()
+    except StoreError:  # opening for recording says what is wrong with the file
+        return None, None
+
+
+def _set_rules(args: argparse.Namespace, base):
+    """(the rules with --set applied over `base`, the --set values), or (None, {})."""
+    from app.pairs import split_pairs
     from controllers.grower_rules import GrowerRules
-    from controllers.loop import ScheduleReplay
+    from controllers.setpoints import SetpointError
+
+    if not args.set:
+        return None, {}
+    try:
+        pairs = split_pairs(";".join(args.set), "NAME=VALUE", "heat_c=21")
+    except ValueError as exc:
+        raise _error(f"--set: {exc}") from None
+    values = {}
+    for name, value in pairs:
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise _error(f"--set {name}={value}: the value must be a number") from None
+    try:
+        return GrowerRules.from_overrides(values, base or GrowerRules(), where="--set"), values
+    except SetpointError as exc:
+        raise _error(str(exc)) from None
+
+
+def _schedule(args: argparse.Namespace):
+    """The --setpoints schedule as (times, columns), or None; refused before anything opens."""
     from controllers.setpoints import SetpointError, load_setpoint_csv
 
     if args.strategy == "schedule" and not args.setpoints:
         raise _error("--strategy schedule needs --setpoints CSV")
-    rules = GrowerRules()
     if not args.setpoints:
-        return rules
+        return None
     try:
-        times, columns = load_setpoint_csv(args.setpoints)
+        return load_setpoint_csv(args.setpoints)
     except SetpointError as exc:
         raise _error(str(exc)) from None
-    return ScheduleReplay(rules, times, columns)
+
+
+def _strategy(rules, schedule):
+    """The grower rules in force, with the --setpoints schedule replayed over them if given."""
+    from controllers.loop import ScheduleReplay
+
+    return rules if schedule is None else ScheduleReplay(rules, *schedule)
 
 
 def _notifier(args: argparse.Namespace):
@@ -181,8 +267,31 @@ def _notifier(args: argparse.Namespace):
     return notify
 
 
+def _log_rules(loop, recorder, applied, values, refused) -> None:
+    """Log refused saved rules and the rules --set put in force (kept for later restarts)."""
+    from app.resume import refused_rules_event, rules_event
+    from app.session import current_user
+    from store.errors import RecordingError
+
+    events = []
+    if refused is not None:
+        events.append(refused_rules_event(loop.plant_clock(), refused))
+    if applied is not None:
+        why = "serra run --set " + ", ".join(f"{k}={v:g}" for k, v in values.items())
+        events.append(rules_event(applied, loop.plant_clock(), values, current_user(), why))
+    for event in events:
+        try:
+            recorder.record_event(event)
+        except RecordingError as exc:  # kept queued and retried with the next tick
+            print(f"serra run: {exc}", file=sys.stderr, flush=True)
+
+
 def run_loop(args: argparse.Namespace) -> int:
-    """Run the control loop until SIGINT/SIGTERM (or --max-ticks); exit 0 on a clean stop."""
+    """Run the control loop until SIGINT/SIGTERM (or --max-ticks); return the exit code.
+
+    0 clean stop with every tick recorded, 1 fatal (the loop gave up or an unexpected error
+    escaped it), 2 refused at start (CliError), 3 ticks were not recorded.
+    """
     from app.db_lock import DbLockError, acquire_db_lock
     from controllers.loop import default_site
     from controllers.overrides import OverrideError
@@ -195,12 +304,14 @@ def run_loop(args: argparse.Namespace) -> int:
         ("--speed", args.speed),
         ("--strategy-every", args.strategy_every),
         ("--keep-raw-days", args.keep_raw_days),
+        ("--status-every", args.status_every),
     )
     for name, value in checks:
         if not (math.isfinite(value) and value > 0):
             raise _error(f"{name} {value}: must be a positive number")
-    if args.max_ticks is not None and args.max_ticks < 1:
-        raise _error(f"--max-ticks {args.max_ticks}: must be at least 1")
+    for name, n in (("--max-ticks", args.max_ticks), ("--max-failed-ticks", args.max_failed_ticks)):
+        if n is not None and n < 1:
+            raise _error(f"{name} {n}: must be at least 1")
     overrides = [_parse_override(text) for text in args.override]
     from controllers.overrides import Overrides
 
@@ -209,33 +320,43 @@ def run_loop(args: argparse.Namespace) -> int:
             Overrides().set(name, value, now_s=0.0, duration_s=duration, who=who, why=why)
         except OverrideError as exc:
             raise _error(f"--override: {exc}") from None
-    strategy = _strategy(args)
-    notify = _notifier(args)
-    site = default_site()
     from app.paths import default_db_path
+    from controllers.grower_rules import GrowerRules
 
     db = Path(args.db) if args.db else default_db_path()
-    start = _plant_start(args, site, db)
+    _set_rules(args, None)  # a bad --set is refused before the database is touched
+    schedule = _schedule(args)
+    notify = _notifier(args)
+    site = default_site()
+    start = _plant_start(args, site)
     try:
         bus = BusPoller(load_nodes(args.nodes), args.port)
     except DriverError as exc:
         raise _error(str(exc)) from None
     try:
-        # one writer per database: a GUI or another `serra run` on it refuses this one
+        # one writer per database file, whatever its name: a GUI or another `serra run` on it
+        # refuses this one, and so does a read-only file; taken before anything reads it
         db_lock = acquire_db_lock(db)
     except DbLockError as exc:
         bus.close()
         raise _error(str(exc)) from None
     try:
-        return _run_locked(args, db, bus, strategy, start, site, notify, overrides)
+        if start is None:
+            start = _auto_start(args, db)
+        saved, refused = _saved_rules(db)
+        applied, values = _set_rules(args, saved)
+        strategy = _strategy(applied or saved or GrowerRules(), schedule)
+        changes = {"applied": applied, "values": values, "refused": refused}
+        return _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes)
     finally:
         db_lock.unlock()
 
 
-def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
+def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes) -> int:
     """The part of `run_loop` that runs while this process holds the database's lock."""
+    _logging()
     from controllers.clock import PlantClock
-    from controllers.loop import ControlLoop, LoopError
+    from controllers.loop import ControlLoop, LoopError, LoopFailedError
     from store.errors import StoreError
     from store.recorder import SqliteRecorder
     from store.rollups import Retention
@@ -246,6 +367,10 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
     except StoreError as exc:
         bus.close()
         raise _error(str(exc)) from None
+    if not args.quiet:
+        from app.run_status import StatusRecorder
+
+        recorder = StatusRecorder(recorder, args.status_every * 60.0, sys.stderr, site.timezone)
     plant_clock = PlantClock(start, args.speed)
     anchor = {"plant_s": plant_clock(), "wall_s": time.time(), "speed": args.speed}
     try:
@@ -259,8 +384,10 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
             strategy_every_s=args.strategy_every,
             site=site,
             notify=notify,
+            max_failed_ticks=args.max_failed_ticks,
         )
         loop.start()
+        _log_rules(loop, recorder, **changes)
         for name, value, duration, who, why in overrides:
             loop.set_override(name, value, duration, who=who, why=why)
     except LoopError as exc:
@@ -279,18 +406,45 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides) -> int:
         file=sys.stderr,
         flush=True,
     )
+    fatal: str | None = None
+    close_error: str | None = None
     try:
-        ticks = loop.run(max_ticks=args.max_ticks)
+        loop.run(max_ticks=args.max_ticks)
+    except LoopFailedError as exc:
+        fatal = str(exc)  # each failure was logged with its traceback as it happened
+    except Exception as exc:  # anything else that escapes the loop: say it, exit non-zero
+        log.exception("the control loop stopped on an unexpected error")
+        fatal = f"{type(exc).__name__}: {exc}"
     finally:
         try:
             recorder.close()
         except StoreError as exc:
-            print(f"serra run: {exc}", file=sys.stderr)
+            close_error = str(exc)
         bus.close()
     left = (
         "left in their safe state"
         if loop.left_safe
         else "unreachable (the nodes' watchdogs must apply their safe state)"
     )
-    print(f"serra run: stopped after {ticks} ticks; actuators {left}", file=sys.stderr)
-    return 0
+    print(f"serra run: stopped after {loop.ticks} ticks; actuators {left}", file=sys.stderr)
+    code = EXIT_OK
+    counts = recorder.status()
+    lost = counts["queued_ticks"] + counts["dropped_ticks"] + counts["refused_ticks"]
+    if lost or close_error:
+        reason = recorder.last_error or close_error
+        print(f"serra run: error: {lost} ticks were not recorded: {reason}", file=sys.stderr)
+        code = EXIT_NOT_RECORDED
+    if fatal is not None:
+        print(f"serra run: fatal: {fatal}", file=sys.stderr)
+        code = EXIT_FATAL
+    return code
+
+
+def _logging() -> None:
+    """Warnings and errors (with tracebacks) to stderr, unless the caller set up logging."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("serra run: %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)

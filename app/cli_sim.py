@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from app.cli import CliError
@@ -101,9 +103,54 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _parse_pairs(text: str, what: str) -> dict[str, str]:
     try:
-        return dict(split_pairs(text, "NAME=VALUE", "heat_c=21"))
+        pairs = split_pairs(text, "NAME=VALUE", "heat_c=21")
     except ValueError as exc:
         raise CliError(f"{what}: {exc}") from None
+    seen: dict[str, str] = {}
+    for name, value in pairs:
+        if name in seen:
+            raise CliError(f"{what}: {name} is given twice ({seen[name]}, {value}); give it once")
+        seen[name] = value
+    return seen
+
+
+def _unknown_name(option: str, name: str, allowed: list[str], listed: list[str]) -> CliError:
+    """An error for an unknown NAME: the nearest allowed names, else the `listed` ones."""
+    close = difflib.get_close_matches(name, allowed, n=3, cutoff=0.6)
+    if not close:
+        close = [a for a in allowed if name.lower() in a.lower()][:3]
+    if close:
+        return CliError(f"{option}: unknown name {name!r}; did you mean {' or '.join(close)}?")
+    return CliError(
+        f"{option}: unknown name {name!r}; setpoints: {', '.join(listed)} "
+        "(or a climate-computer setting, docs/climate_computer.md)"
+    )
+
+
+def _check_set_names(names, option: str, *, params: bool) -> None:
+    """Refuse a --set/--vary name that is no setpoint or setting, naming the nearest ones."""
+    from controllers.climate_computer import CC_PARAMS
+    from controllers.setpoints import SETPOINTS
+    from sim.config import PARAM_NAMES
+
+    allowed = [*SETPOINTS, *CC_PARAMS, *(PARAM_NAMES if params else ())]
+    for name in names:
+        if name not in allowed and not (params and "." in name):
+            raise _unknown_name(option, name, allowed, list(SETPOINTS))
+
+
+def _refuse_empty(path: str | None, option: str) -> None:
+    """An empty (or comments-only) TOML would silently mean the defaults: say so instead."""
+    import tomllib
+
+    if path is None or not Path(path).is_file():
+        return  # the loaders name a missing file
+    try:
+        empty = not tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # the loaders say what is wrong with it
+    if empty:
+        raise CliError(f"{path} is empty: remove {option} to use the defaults")
 
 
 def _setup(args: argparse.Namespace):
@@ -121,16 +168,16 @@ def _setup(args: argparse.Namespace):
         raise CliError("--weather-columns maps the columns of a --weather file; give --weather too")
     if args.strategy == "schedule" and not args.setpoints:
         raise CliError("--strategy schedule needs --setpoints CSV")
+    _refuse_empty(args.config, "--config")
+    _refuse_empty(args.prices, "--prices")
     config = load_config(args.config)
     prices = load_prices(args.prices)
     if args.weather:
         if not Path(args.weather).exists():
             raise CliError(f"{args.weather}: no such weather file")
-        columns = (
-            _parse_pairs(args.weather_columns, "--weather-columns")
-            if (args.weather_columns)
-            else None
-        )
+        columns = None
+        if args.weather_columns:
+            columns = _parse_pairs(args.weather_columns, "--weather-columns")
         weather = load_weather(args.weather, columns=columns, fill_gaps=args.fill_gaps)
     else:
         weather = default_weather()
@@ -138,7 +185,9 @@ def _setup(args: argparse.Namespace):
     if weather.step_s > 300:
         weather = weather.resample(300)
     overrides = {}
-    for name, value in _parse_pairs(",".join(args.set), "--set").items() if args.set else []:
+    pairs = _parse_pairs(",".join(args.set), "--set") if args.set else {}
+    _check_set_names(pairs, "--set", params=False)
+    for name, value in pairs.items():
         try:
             overrides[name] = float(value)
         except ValueError:
@@ -148,12 +197,56 @@ def _setup(args: argparse.Namespace):
         strategy.name = "schedule"
     setpoints = load_setpoint_csv(args.setpoints) if args.setpoints else None
     actuators = load_actuator_csv(args.actuators) if args.actuators else None
+    coverage = {}
+    for option, path, schedule in (
+        ("--setpoints", args.setpoints, setpoints),
+        ("--actuators", args.actuators, actuators),
+    ):
+        if schedule is not None:
+            coverage[option[2:]] = _coverage(option, path, schedule[0], weather)
     run_kwargs = {"setpoint_schedule": setpoints, "actuator_schedule": actuators, "prices": prices}
     if args.physics_step is not None:
         if not args.physics_step > 0:
             raise CliError(f"--physics-step must be positive, got {args.physics_step:g}")
         run_kwargs["physics_step_s"] = args.physics_step
-    return weather, config, strategy, run_kwargs
+    return weather, config, strategy, run_kwargs, coverage
+
+
+def _coverage(option: str, path: str, sched_times, weather) -> dict:
+    """The replay file's coverage of the season (summary key `replay_coverage`); refuse a file
+    with no row in the season, note on stderr which hours the file did not drive."""
+    from controllers.schedule_csv import replay_coverage
+    from sim.local_time import fmt_local
+
+    tz = weather.site.tz
+    c = replay_coverage(sched_times, weather.time_s, weather.step_s)
+    name = Path(path).name
+    first, last = fmt_local(c["first_row_s"], tz), fmt_local(c["last_row_s"], tz)
+    season = f"{fmt_local(weather.time_s[0], tz)} .. {fmt_local(weather.time_s[-1], tz)}"
+    if c["outside"]:
+        raise CliError(
+            f"{option} {name}: no row falls in the season {season} (the file runs {first} .. "
+            f"{last}); choose --start/--days inside the file, or fix its times"
+        )
+    if c["before_h"] > 0:
+        print(
+            f"serra: note: {option} {name} starts {first}, after the season start; the grower "
+            f"rules drove the first {c['before_h']:.1f} h",
+            file=sys.stderr,
+        )
+    if c["after_h"] > 0:
+        print(
+            f"serra: note: {option} {name} ends {last}, before the season end; its last row "
+            f"was held for the last {c['after_h']:.1f} h",
+            file=sys.stderr,
+        )
+    return {
+        "file": name,
+        "first_row": datetime.fromtimestamp(c["first_row_s"], tz).isoformat(timespec="seconds"),
+        "last_row": datetime.fromtimestamp(c["last_row_s"], tz).isoformat(timespec="seconds"),
+        "strategy_hours_before_first_row": round(c["before_h"], 3),
+        "held_hours_after_last_row": round(c["after_h"], 3),
+    }
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -163,10 +256,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise CliError(f"--out {args.out}: exists and is not a folder; name a folder")
     try:
-        weather, config, strategy, run_kwargs = _setup(args)
+        weather, config, strategy, run_kwargs, coverage = _setup(args)
         result = run_season(weather, strategy, config, record=bool(args.out), **run_kwargs)[0]
+        if coverage:
+            result.summary["replay_coverage"] = coverage
     except _input_errors() as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(getattr(exc, "cli", str(exc))) from None
     if args.out:
         try:
             write_season_outputs(result, args.out, weather.site.timezone)
@@ -180,22 +275,29 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from controllers.sweep import design, parse_vary, run_sweep
 
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers must be at least 1, got {args.workers}")
     try:
-        weather, config, _, run_kwargs = _setup(args)
+        weather, config, _, run_kwargs, _coverage_notes = _setup(args)
+        for text in args.vary:
+            name = text.partition("=")[0].strip()
+            if name:
+                _check_set_names([name], f"--vary {text.strip()}", params=True)
         varies = [parse_vary(text) for text in args.vary]
         names = [v.name for v in varies]
         if len(set(names)) != len(names):
             raise CliError("each --vary name may appear once")
         if args.set:
             raise CliError("--set and --vary cannot be combined in a sweep; vary the name instead")
-        values = design(varies, args.n, args.seed)
+        # 6 significant digits: the value printed is exactly the value the season ran with
+        values = np.vectorize(lambda x: float(f"{x:.6g}"))(design(varies, args.n, args.seed))
         rows = run_sweep(weather, varies, values, config, workers=args.workers, **run_kwargs)
     except _input_errors() as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(getattr(exc, "cli", str(exc))) from None
     writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -37,6 +38,21 @@ def _clock(args: argparse.Namespace) -> Callable[[], datetime] | None:
         raise CliError(f"--date {args.date!r} is not a date; use YYYY-MM-DD") from None
     end = datetime.combine(day, time.max).astimezone()
     return lambda: end
+
+
+def _import_columns_help() -> str:
+    """The columns of each import kind, required ones marked, for `supply import --help`."""
+    from supply.columns import ALLOWED, REQUIRED
+
+    lines = ["columns (* = required):"]
+    for kind in _IMPORT_KINDS:
+        names = [f"{c}*" if c in REQUIRED[kind] else c for c in ALLOWED[kind]]
+        first = f"  {kind + ':':<10}"
+        lines.append(
+            textwrap.fill(", ".join(names), 78, initial_indent=first, subsequent_indent=" " * 12)
+        )
+    lines.append("e.g. serra supply import products products.csv   with the header code,name,unit")
+    return "\n".join(lines)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,14 +97,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reorder.add_argument("--json", action="store_true", help="JSON instead of a table")
     reorder.set_defaults(handler=_reorder)
 
-    imp = sub.add_parser("import", help="import products, bays or received lots from CSV")
-    imp.add_argument("kind", choices=_IMPORT_KINDS)
-    imp.add_argument("csv", metavar="CSV")
+    imp = sub.add_parser(
+        "import",
+        help="import products, bays or received lots from CSV",
+        description="Import a CSV of one kind, all rows or none. The header names the "
+        "columns, in any order; required ones must be filled in every row.",
+        epilog=_import_columns_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument("kind", choices=_IMPORT_KINDS, help="what the file holds")
+    imp.add_argument("csv", metavar="CSV", help="UTF-8 CSV with a header row")
     _add_db(imp)
     imp.add_argument("--who", help="who books the receipts (default: your login name)")
     imp.set_defaults(handler=_import)
 
-    exp = sub.add_parser("export", help="export a supply table as CSV")
+    exp = sub.add_parser(
+        "export",
+        help="export a supply table as CSV",
+        description="Write a supply table as CSV. Times (moves) are ISO 8601 local time with "
+        "the UTC offset; dates are YYYY-MM-DD.",
+    )
     exp.add_argument("kind", choices=_EXPORT_KINDS)
     _add_db(exp)
     exp.add_argument("--out", metavar="CSV", help="file to write (default: stdout)")
@@ -226,8 +254,17 @@ def _reorder(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([s.__dict__ for s in shown], indent=1))
         return 0
+    # below the reorder point, yet no whole pack is worth ordering: say so, with the reason
+    held = [
+        s
+        for s in suggestions
+        if s.qty == 0 and s.position <= s.reorder_point and s.reorder_point > 0 and s not in shown
+    ]
     if not shown:
-        print("nothing to order: every product is above its reorder point")
+        if not held:
+            print("nothing to order: every product is above its reorder point")
+        for s in held:
+            print(f"nothing to order for {s.product} (below its reorder point): {s.note}")
         return 0
     print(f"{'product':<16} {'order':>10} {'unit':<5} {'position':>10} {'reorder pt':>10} "
           f"{'per day':>8}  note")  # fmt: skip
@@ -236,6 +273,8 @@ def _reorder(args: argparse.Namespace) -> int:
             f"{s.product:<16} {s.qty:>10g} {units[s.product]:<5} {s.position:>10.1f} "
             f"{s.reorder_point:>10.1f} {s.daily_demand:>8.2f}  {s.note}"
         )
+    for s in held:
+        print(f"nothing to order for {s.product} (below its reorder point): {s.note}")
     return 0
 
 

@@ -20,7 +20,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -128,9 +127,16 @@ class RecentRecorder:
 
     def __init__(self, inner: Any, keep: int = 3000) -> None:
         self.inner = inner
+        # called with each record after it is recorded (the simulated greenhouse's saver)
+        self.after_tick: Callable[[Any], None] | None = None
         self._recent: deque = deque(maxlen=keep)
         self._count = 0
         self._lock = threading.Lock()
+
+    @property
+    def dropped_ticks(self) -> int:
+        """Ticks the database recorder gave up."""
+        return self.inner.dropped_ticks
 
     def record_tick(self, record: Any) -> None:
         """Keep the tick, then record it."""
@@ -138,6 +144,8 @@ class RecentRecorder:
             self._count += 1
             self._recent.append((self._count, record))
         self.inner.record_tick(record)
+        if self.after_tick is not None:
+            self.after_tick(record)
 
     def record_event(self, event: Any) -> None:
         """Record an event."""
@@ -208,6 +216,7 @@ class Session:
         self.poller = None
         self.recorder = None
         self.db_lock = None
+        self.saver = None
         self.loop = None
         self.rules = None
         self.address: str | None = None
@@ -236,6 +245,7 @@ class Session:
 
     def _start(self, say: Callable[[str], None]) -> None:
         from app.db_lock import DbLockError, acquire_db_lock
+        from app.resume import PlantSaver, refused_rules_event, resume_plant, resumed_rules
         from controllers.clock import PlantClock
         from controllers.grower_rules import GrowerRules
         from controllers.loop import ControlLoop
@@ -253,10 +263,16 @@ class Session:
         except DbLockError as exc:
             raise SessionError(str(exc)) from None
         self.recorder = RecentRecorder(SqliteRecorder(cfg.db_path, batch_ticks=1).open())
+        store = self.recorder.inner.store
+        rules, refused = resumed_rules(store)
         nodes = load_nodes(cfg.nodes_path)
+        resumed = None
         if cfg.simulated:
             say("starting simulator...")
-            self._start_device(nodes, self._resume_time())
+            resumed = resume_plant(store)
+            self._start_device(nodes, resumed.plant)
+            self.saver = PlantSaver(self.device, self.recorder.inner)
+            self.recorder.after_tick = self.saver.after_tick
             port = self.address
             plant_clock: Callable[[], float] = DevicePlantClock(self.device)
         else:
@@ -264,7 +280,8 @@ class Session:
             plant_clock = PlantClock(speed=1.0, clock=cfg.clock)
         say("opening the bus...")
         self.poller = BusPoller(nodes, port)
-        self.rules = GrowerRules()
+        # the rules applied last (in the app or by `serra run --set`) stay in force
+        self.rules = rules or GrowerRules()
         tick_s = cfg.tick_s or (tick_for_speed(cfg.speed) if cfg.simulated else PLANT_TICK_S)
         say("starting the control loop...")
         self.loop = ControlLoop(
@@ -278,6 +295,10 @@ class Session:
             strategy_every_s=PLANT_TICK_S,
             alarms=cfg.alarms,
         )
+        if resumed is not None:
+            self.recorder.record_event(resumed.event())
+        if refused is not None:
+            self.recorder.record_event(refused_rules_event(self.loop.plant_clock(), refused))
         if self.changed_from is not None:
             self._record_config_change(config_changes(self.changed_from, cfg))
         self.loop.start()
@@ -309,26 +330,11 @@ class Session:
         except Exception as exc:  # the loop ends; the GUI shows it as stopped
             self.error = _plain(exc)
 
-    def _resume_time(self) -> datetime | None:
-        """Where the simulated plant continues: the last recorded time, if in the weather."""
-        from sim.weather import default_weather
-
-        row = self.recorder.inner.store.conn.execute("SELECT MAX(t_ms) FROM ticks").fetchone()
-        if not row or row[0] is None:
-            return None
-        t = row[0] / 1000.0
-        weather = default_weather()
-        if not weather.time_s[0] <= t < weather.time_s[-1] - 86400.0:
-            return None
-        return datetime.fromtimestamp(t, UTC)
-
-    def _start_device(self, nodes: Any, start: datetime | None) -> None:
+    def _start_device(self, nodes: Any, plant: Any) -> None:
         from sim.device_server import PtyServer, TcpServer
-        from sim.plant import Plant
         from sim.virtual_device import VirtualDevice
 
         cfg = self.config
-        plant = Plant(start=start) if start is not None else Plant()
         plant.advance(1.0)  # compile (or load) the physics before the first request
         self.device = VirtualDevice(plant, nodes, speed=cfg.speed, clock=cfg.clock)
         use_pty = cfg.link == "pty" or (cfg.link == "auto" and os.name == "posix")
@@ -351,7 +357,17 @@ class Session:
                 self._thread.join(timeout=10)
             else:
                 self.loop.shutdown()
+            self._save_plant()
         self._teardown()
+
+    def _save_plant(self) -> None:
+        """Save the simulated greenhouse at a clean stop (kept in `error` if it cannot be)."""
+        if self.saver is None:
+            return
+        try:
+            self.saver.save()
+        except Exception as exc:  # the GUI shows it; the last periodic save stays in the file
+            self.error = f"simulated greenhouse state not saved: {_plain(exc)}"
 
     def _teardown(self) -> None:
         if self.recorder is not None:
@@ -447,6 +463,8 @@ class Session:
         self.rules = rules
         now = self.loop.plant_clock()
         data = {"changed": changed, "settings": settings_changed, "why": why.strip()}
+        # the whole rules, so a restart (even after a kill -9) puts them back in force
+        data["rules"] = rules.as_dict()
         parts = [f"{k}" for k in changed] + list(settings_changed)
         self.recorder.record_event(
             Event(

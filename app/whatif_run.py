@@ -88,7 +88,6 @@ class WhatIfRun:
     names: list[str]
     summaries: list[dict]
     dates: list[str] = field(default_factory=list)
-    day_t: Any = None
     tair_daily: list[Any] = field(default_factory=list)
     yield_cum: list[Any] = field(default_factory=list)
 
@@ -119,7 +118,6 @@ def run_whatif(
     Variants sharing a schedule (or none) are stepped together in one `run_season` call; the
     results come back in the variants' order.
     """
-    import numpy as np
 
     from controllers.grower_rules import GrowerRules
     from controllers.season import CLIMATE_COLUMNS, CROP_COLUMNS, run_season
@@ -179,7 +177,6 @@ def run_whatif(
         run.tair_daily.append(tair[: n * per_day].reshape(n, per_day).mean(axis=1))
         run.yield_cum.append(r.crop[:, k_y].copy())
     run.dates = results[0].crop_dates
-    run.day_t = np.arange(len(run.dates), dtype=float)
     return run
 
 

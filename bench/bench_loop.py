@@ -38,6 +38,8 @@ from sim.virtual_device import VirtualDevice  # noqa: E402
 class NullRecorder:
     """A recorder that keeps nothing: the bench measures the loop, not the store."""
 
+    dropped_ticks = 0  # nothing is ever refused
+
     def record_tick(self, record) -> None:
         """Drop the tick."""
 

@@ -148,10 +148,6 @@ def bench_layouts(folder: Path, days: int = 30, n_ch: int = 20) -> None:
     conn.close()
 
 
-class _Tick:
-    pass
-
-
 def bench_ingest(folder: Path, n_ch: int = 20, ticks: int = 20_000) -> None:
     """Batched ingest through write_rows and through the recorder."""
     names = channel_names(n_ch)
@@ -223,7 +219,8 @@ def bench_year(folder: Path, days: int, n_ch: int) -> None:
     print(f"same from raw ticks only (no rollups), 4 channels:       {ms:7.1f} ms  (reference)")
     t = time.perf_counter()
     with s.write():
-        deleted = rollups.apply_retention(s, rollups.Retention(raw_s=30 * 86400.0))
+        now_ms = s.conn.execute("SELECT MAX(t_ms) FROM ticks").fetchone()[0]
+        deleted = rollups.apply_retention(s, rollups.Retention(raw_s=30 * 86400.0), now_ms=now_ms)
     print(f"retention (raw kept 30 days): {deleted['ticks']:,} ticks deleted in "
           f"{time.perf_counter() - t:.1f} s")  # fmt: skip
     compact = folder / "compact.db"

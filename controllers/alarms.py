@@ -15,8 +15,11 @@ Conditions checked every tick by `AlarmManager.evaluate` (keys in brackets):
   from the command written the tick before by more than `follow_tolerance` for `follow_ticks`
   ticks in a row;
 - the bus down [`bus_down`]: no node answered in a poll cycle, or a write failed;
-- a strategy error [`strategy_error`] and a recording error [`recording_error`] (raised by the
-  loop through `set_condition`).
+- a strategy error [`strategy_error`], a recording error [`recording_error`], ticks given up
+  by the recorder during a recording failure [`ticks_dropped`, raised once recording works
+  again, naming how many; it stays raised until the loop stops] and a tick that failed on an
+  unexpected error [`loop_failed`, cleared by the next good tick] (raised by the loop through
+  `set_condition`).
 
 An alarm clears when its condition is gone; acknowledging one (who, when) does not clear it.
 `notify(alarm)` is called on every raise and clear; it must not block (see controllers.notify).

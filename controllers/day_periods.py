@@ -1,10 +1,10 @@
-"""Day periods: the way climate computers schedule setpoints over a day (DOMAIN.md section 4).
+"""Day periods: the way climate computers schedule setpoints over a day.
 
-A day has several periods, each starting at a clock time or at sunrise/sunset plus an offset.
-A period's values hold from its start until the next period that sets the same name starts;
-at the start they ramp linearly from the previous period's value over `ramp_min` minutes.
-Periods wrap around midnight: before the first start of the day the last period of the
-previous day is still active.
+As the Priva, Hoogendoorn and Link4 documentation describes them, a day has several periods,
+each starting at a clock time or at sunrise/sunset plus an offset. A period's values hold from
+its start until the next period that sets the same name starts; at the start they ramp linearly
+from the previous period's value over `ramp_min` minutes. Periods wrap around midnight: before
+the first start of the day the last period of the previous day is still active.
 """
 
 from __future__ import annotations

@@ -1,34 +1,37 @@
 """Grower rules: the setpoints a good Dutch cucumber grower would use, as the baseline strategy.
 
 The program is an autumn program for high-wire cucumber under HPS lamps, as grown in the 1st
-Autonomous Greenhouse Challenge (WUR Bleiswijk, 14 Aug - 7 Dec 2018; DOMAIN.md section 1) by
-the reference team of expert growers. Choices and their sources:
+Autonomous Greenhouse Challenge (WUR Bleiswijk, 14 Aug - 7 Dec 2018; Hemming et al. 2019,
+Sensors 19(8):1807, "AGC 2018" below) by the reference team of expert growers. Season totals
+quoted for the teams are computed from that paper's open dataset (4TU
+uuid:e4987a7b-04dd-4c89-9b18-883aad30ba9a). "Climate computers" below means the Priva,
+Hoogendoorn and Link4 documentation. Choices and their sources:
 
-- Day periods relative to sunrise/sunset, ramped (DOMAIN.md section 4: "several per day,
-  starting at fixed times or sunrise/sunset +- offset, ramped").
+- Day periods relative to sunrise/sunset, ramped, as climate computers schedule them (several
+  per day, starting at fixed times or at sunrise/sunset plus an offset, ramped).
 - Heating: night 18.5 C, pre-dawn 19.5 C, day 20.5 C, evening 19.5 C. Cucumber development
-  speed rises with the 24 h mean temperature (section 3); with sun the day rises above the
+  speed rises with the 24 h mean temperature (Marcelis 1994); with sun the day rises above the
   heating setpoint, so the 24 h mean lands near 20-21 C, a usual cucumber level. The pre-dawn
   rise warms fruits and heads before the sun does, so no dew forms on them.
 - Ventilation: lee side at heating + 1.5 C at night and + 2 C by day, wind side 1 C higher
-  (section 4: "vent setpoint = heating setpoint + margin (1-5 C)"; lee side first).
+  (climate computers: vent setpoint = heating setpoint + a 1-5 C margin; lee side first).
 - CO2: 900 ppm by day, 1000 ppm from October when vents stay closed and dosing is efficient
-  (section 4: "dose to setpoint (~800-1000 ppm)"); the climate computer lowers it as vents
-  open and does not dose in the dark unless lamps burn. The AGC dosing capacity (0.0128
-  kg/m2/h, section 1) is a plant property, not a setpoint.
+  (climate computers dose to a setpoint of about 800-1000 ppm); the climate computer lowers it
+  as vents open and does not dose in the dark unless lamps burn. The AGC 2018 dosing capacity
+  (0.0128 kg/m2/h) is a plant property, not a setpoint.
 - Humidity deficit setpoint 2 g/m3 at night, 3 g/m3 by day: below it the climate computer
-  opens a humidity gap in the vents and raises the minimum pipe (section 4).
+  opens a humidity gap in the vents and raises the minimum pipe (as climate computers do).
 - Minimum rail pipe 35 C day and night, 40 C from 90 min before to 2 h after sunrise: Dutch
   autumn practice for crop activity and a drying air movement, and the warm-up of fruits at
   dawn; the climate computer fades the minimum out between 200 and 400 W/m2 of sun and raises
   it when humid. The grow pipe holds 35 C while heating is needed (typical 35-45 C). Over the
   AGC 2018 season with the shipped plant this gives about 130 kWh/m2 of heat (reference
-  growers 158, winner 128; DOMAIN.md section 1); without the minimum pipe it was ~70.
-- Lamps (HPS, 187 umol/m2/s, section 1): allowed 02:00-18:00 local (16 h photoperiod), only
+  growers 158, winner 128 in AGC 2018); without the minimum pipe it was ~70.
+- Lamps (HPS, 187 umol/m2/s, as in AGC 2018): allowed 02:00-18:00 local (16 h photoperiod), only
   from 1 September, switched by outside radiation and the day's light sum. Before September the
   natural light sum of a Dutch summer is ample for a young crop.
 - Irrigation: at least 20 min between cycles by day; cycles start by radiation sum
-  (110 J/cm2, 0.4 L/m2 per cycle; section 4 gives ~100 J/cm2 and ~400 ml/m2; lamp light counts
+  (110 J/cm2, 0.4 L/m2 per cycle; climate computers use ~100 J/cm2 and ~400 ml/m2; lamp light counts
   at its 117 W/m2 electric power, as growers add lamp light to the radiation sum), plus one
   morning start. Over the 2018 AGC weather this gives about 380 L/m2 irrigation with ~23 %
   drain, so ~290 L/m2 net water (reference growers: 273 net).
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -119,9 +123,10 @@ def cucumber_periods() -> list[DayPeriod]:
 def cucumber_settings() -> ClimateComputerSettings:
     """Return climate-computer settings for the cucumber program.
 
-    DOMAIN.md section 4 defaults, plus a 35 C grow pipe while heating and an irrigation start
-    at 110 J/cm2 of sun and lamp light (0.4 L/m2 per cycle), which over the AGC 2018 weather
-    gives about 290 L/m2 net water, close to the reference growers' 273 (DOMAIN.md section 1).
+    The climate computer's defaults (from the Priva, Hoogendoorn and Link4 documentation), plus a
+    35 C grow pipe while heating and an irrigation start at 110 J/cm2 of sun and lamp light
+    (0.4 L/m2 per cycle), which over the AGC 2018 weather gives about 290 L/m2 net water, close
+    to the reference growers' 273 (from the open dataset of Hemming et al. 2019).
     """
     return ClimateComputerSettings(
         grow_pipe_min_c=35.0, irr_rad_sum_j_cm2=110.0, irr_lamp_w_m2=117.0
@@ -218,6 +223,75 @@ class GrowerRules(Strategy):
             lo, hi = SETPOINT_RANGES[name]
             np.clip(out[:, j], lo, hi, out=out[:, j])
         return out
+
+    def season_note(self, name: str, time_s: float, context: StrategyContext) -> str:
+        """Why the season program changes setpoint `name` at `time_s`, '' when it does not.
+
+        E.g. "season from 06-01 to 09-01: 0 instead of 100" for the lamps in summer.
+        """
+        if not self.season:
+            return ""
+        times = np.array([float(time_s)])
+        with_season = self.setpoints(times, context)[0, SETPOINTS.index(name)]
+        plain = replace(self, season=[]).setpoints(times, context)[0, SETPOINTS.index(name)]
+        if np.isclose(with_season, plain):
+            return ""
+        steps = sorted(self.season, key=lambda s: s.month_day())
+        keys = [m * 100 + d for m, d in (s.month_day() for s in steps)]
+        md = int(_local_month_day(times, np.asarray(context.local_hour))[0])
+        if getattr(context.site, "latitude_deg", 0.0) < 0.0:
+            md = ((md // 100 + 5) % 12 + 1) * 100 + md % 100
+        k = int(np.searchsorted(keys, md, side="right")) - 1
+        start, end = steps[k].start, steps[(k + 1) % len(steps)].start
+        return f"season from {start} to {end}: {with_season:g} instead of {plain:g}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rules as plain JSON data (what a `setpoint_change` event keeps for a restart)."""
+        return {
+            "name": self.name,
+            "periods": [asdict(p) for p in self.periods],
+            "defaults": dict(self.defaults),
+            "settings": asdict(self.settings),
+            "season": [asdict(s) for s in self.season],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, where: str = "saved rules") -> GrowerRules:
+        """Rules from `as_dict()` output; SetpointError (one line, starting with `where`) when
+        a part is missing or a value is not allowed. Settings missing keep their defaults."""
+        try:
+            periods = [
+                DayPeriod(
+                    str(p["start_ref"]),
+                    float(p["offset_min"]),
+                    float(p["ramp_min"]),
+                    {str(k): float(v) for k, v in p["values"].items()},
+                )
+                for p in d["periods"]
+            ]
+            defaults = {str(k): float(v) for k, v in d["defaults"].items()}
+            season = [
+                SeasonStep(
+                    str(s["start"]),
+                    {str(k): float(v) for k, v in s["shift"].items()},
+                    {str(k): float(v) for k, v in s["scale"].items()},
+                )
+                for s in d["season"]
+            ]
+            settings = ClimateComputerSettings.from_dict(dict(d["settings"]), where=where)
+            name = str(d.get("name", "grower"))
+        except SetpointError as exc:
+            text = str(exc)
+            raise SetpointError(text if text.startswith(where) else f"{where}: {text}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"{type(exc).__name__}: {exc}"
+            raise SetpointError(f"{where}: not grower rules ({what})") from None
+        missing = [n for n in SETPOINTS if n not in defaults]
+        if missing:
+            raise SetpointError(f"{where}: defaults lack {', '.join(missing)}")
+        for n, v in defaults.items():
+            check_value(n, v, where=where)
+        return cls(periods=periods, settings=settings, defaults=defaults, season=season, name=name)
 
     @classmethod
     def from_overrides(

@@ -18,6 +18,7 @@ tests run a day in milliseconds of waiting.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -35,17 +36,24 @@ from controllers.climate_computer import (
     climate_computer_step,
     new_state,
 )
+from controllers.decisions import DecisionLog, changed_setpoints
 from controllers.overrides import Override, Overrides
 from controllers.records import Event, Recorder, TickRecord
 from controllers.safety import SafetyConfig, SafetyLayer, inputs_needed
-from controllers.setpoints import SETPOINTS, apply_schedule, setpoint_unit
+from controllers.setpoints import SETPOINTS, apply_schedule
 from controllers.strategy import Strategy, StrategyContext, make_context
 from drivers.errors import DriverError
 from drivers.signals import ACTUATORS, MEASUREMENTS
 
+log = logging.getLogger("serra.loop")
+
 
 class LoopError(Exception):
     """A control loop that cannot be built or started; the message says what to change."""
+
+
+class LoopFailedError(LoopError):
+    """The loop failed `max_failed_ticks` ticks in a row and gave up (actuators left safe)."""
 
 
 class Bus(Protocol):
@@ -115,6 +123,9 @@ class ControlLoop:
     `clock()` / `sleep(s)` pace the ticks (defaults: time.monotonic and waiting on the stop
     event). `settings`: climate-computer settings (default: the strategy's, if it has them).
     `start_data` is added to the data of the `loop_started` event (e.g. a clock anchor).
+    `computer`: the climate computer's step (default: the numba kernel `climate_computer_step`).
+    `max_failed_ticks`: give up (LoopFailedError from `run()`) after that many ticks in a row
+    failed with an unexpected error; None (default) keeps trying for ever.
     """
 
     def __init__(
@@ -134,6 +145,8 @@ class ControlLoop:
         alarms: AlarmConfig | None = None,
         notify: Notify | None = None,
         start_data: Mapping[str, Any] | None = None,
+        computer: Callable[..., None] | None = None,
+        max_failed_ticks: int | None = None,
     ) -> None:
         if not (math.isfinite(tick_s) and tick_s > 0):
             raise LoopError(f"tick {tick_s!r} s must be a positive number of seconds")
@@ -160,6 +173,7 @@ class ControlLoop:
         self.stop_event = threading.Event()
         self._cc_state = new_state(1)
         self._sp = np.full((1, len(SETPOINTS)), np.nan)
+        self._decisions = DecisionLog()
         self._meas = np.full((1, len(MEASUREMENTS)), np.nan)
         self._out = np.zeros((1, len(ACTUATORS)))
         self._next_strategy_s = -math.inf
@@ -168,6 +182,14 @@ class ControlLoop:
         self._last_written: dict[str, float] | None = None
         self._write_failed = False
         self._start_data = dict(start_data or {})
+        self._computer = computer or climate_computer_step
+        if max_failed_ticks is not None and max_failed_ticks < 1:
+            raise LoopError(f"max_failed_ticks {max_failed_ticks!r} must be at least 1")
+        self.max_failed_ticks = max_failed_ticks
+        self.failed_ticks = 0
+        self.consecutive_failures = 0
+        self._prev_s: float | None = None
+        self._dropped_seen = recorder.dropped_ticks
         self.started = False
         self.left_safe: bool | None = None
         self.resumed: dict[str, Any] | None = None
@@ -232,7 +254,7 @@ class ControlLoop:
         next_t = self._clock()
         try:
             while not self.stop_event.is_set() and (max_ticks is None or n < max_ticks):
-                self.tick()
+                self.safe_tick()
                 n += 1
                 next_t += self.tick_s
                 delay = next_t - self._clock()
@@ -361,7 +383,7 @@ class ControlLoop:
             self._prev = {**(self._prev or {}), **readbacks} or None
 
         self._update_setpoints(now, meas_out)
-        climate_computer_step(
+        self._computer(
             self._sp, self._meas, self._local_hour(now), dt, self._params, self._cc_state, self._out
         )
         setpoints = {name: float(v) for name, v in zip(SETPOINTS, self._sp[0], strict=True)}
@@ -397,6 +419,7 @@ class ControlLoop:
         )
         self._last_written = None if self._write_failed else to_write
         self._prev = result.commands
+        self._prev_s = now
 
         health_out: dict[str, float] = {
             "bus_ok": float(bus_ok),
@@ -421,18 +444,109 @@ class ControlLoop:
         )
         try:
             self.recorder.record_tick(record)
+            recorded = True
         except Exception:
             self._record_failed = True
+            recorded = False
         self.alarms.set_condition(
             "recording_error", self._record_failed, now, "recording failed: records may be lost"
         )
+        if recorded:
+            self._report_dropped(now)
         self._record_failed = False
+        self.consecutive_failures = 0
+        self.alarms.set_condition("loop_failed", False, now)
         self.ticks += 1
         self.last_record = record
         self.last_safety = result
         self.last_bus_s = bus_s
         self.last_overhead_s = time.perf_counter() - t0 - bus_s
         return record
+
+    def safe_tick(self) -> TickRecord | None:
+        """One tick that survives any unexpected error: return its record, or None if it failed.
+
+        A failed tick is logged with its traceback, raises the `loop_failed` alarm (cleared by
+        the next tick that succeeds) and drives every actuator towards its fail-safe value as
+        a lost bus does (rate-limited, overrides and interlocks still applied). After
+        `max_failed_ticks` failures in a row it raises LoopFailedError.
+        """
+        try:
+            return self.tick()
+        except Exception as exc:
+            self.failed_ticks += 1
+            self.consecutive_failures += 1
+            log.exception("control tick failed (%d in a row)", self.consecutive_failures)
+            now = self.plant_clock()
+            commands = self._fail_safe(now)
+            what = f"{type(exc).__name__}: {exc}"
+            self.alarms.set_condition(
+                "loop_failed",
+                True,
+                now,
+                f"control loop failed ({what}); actuators driven to their fail-safe values, "
+                "retrying every tick",
+                data={"error": what, "commands": commands},
+            )
+            limit = self.max_failed_ticks
+            if limit is not None and self.consecutive_failures >= limit:
+                raise LoopFailedError(
+                    f"the control loop failed {self.consecutive_failures} ticks in a row "
+                    f"(last: {what})"
+                ) from exc
+            return None
+
+    def _fail_safe(self, now: float) -> dict[str, float]:
+        """Write fail-safe commands as on a lost bus; return what was sent (empty if nothing)."""
+        safe = self.safety.config.failsafe_commands()
+        if self._prev_s is None:
+            dt = self.tick_s * getattr(self.plant_clock, "speed", 1.0)
+        else:
+            dt = max(now - self._prev_s, 0.0)
+        try:
+            commands = self.safety.apply(
+                safe,
+                good={},
+                measurements={},
+                setpoints={},
+                previous=self._prev,
+                dt_s=dt,
+                overrides=self.overrides.values(),
+            ).commands
+        except Exception:  # the safety layer itself failed: its plain fail-safe values
+            log.exception("safety layer failed; writing the plain fail-safe values")
+            commands = safe
+        writable = self.bus.writable_signals()
+        to_write = {k: round(v, 3) for k, v in commands.items() if k in writable}
+        try:
+            self.bus.write_many(to_write)
+        except (DriverError, OSError) as exc:  # the nodes' watchdogs take over
+            log.warning("fail-safe write failed: %s", exc)
+            self._write_failed = True
+            return {}
+        except Exception:
+            log.exception("fail-safe write failed")
+            self._write_failed = True
+            return {}
+        self._prev, self._prev_s = commands, now
+        self._last_written = None  # no readback comparison across a failed tick
+        return to_write
+
+    def _report_dropped(self, now: float) -> None:
+        """Once recording works again, raise `ticks_dropped` naming the ticks it gave up."""
+        dropped = self.recorder.dropped_ticks
+        if dropped <= self._dropped_seen:
+            return
+        lost = dropped - self._dropped_seen
+        self.alarms.set_condition("ticks_dropped", False, now)  # a new spell: a new alarm
+        self.alarms.set_condition(
+            "ticks_dropped",
+            True,
+            now,
+            f"{lost} ticks were dropped (never recorded) while recording failed",
+            data={"dropped": lost, "dropped_total": dropped},
+        )
+        self._dropped_seen = dropped
 
     def _update_setpoints(self, now: float, state: dict[str, float]) -> None:
         if now < self._next_strategy_s:
@@ -458,47 +572,15 @@ class ControlLoop:
         self.alarms.set_condition("strategy_error", False, now)
         row = row[0]
         keep = np.isnan(row)
-        changed = _changed_setpoints(self._sp[0], row)
+        changed = changed_setpoints(self._sp[0], row)
         self._sp[0, ~keep] = row[~keep]
-        if changed:
+        for decision in self._decisions.update(now, changed):
             self._emit(
                 Event(
                     now,
                     "strategy_decision",
                     self.strategy.name,
-                    f"{self.strategy.name} changed " + ", ".join(_describe(changed)),
-                    data={"changed": changed},
+                    decision.message,
+                    data={"changed": decision.changed, "since_s": decision.since_s},
                 )
             )
-
-
-#: A setpoint counts as changed beyond this (absolute, in its own unit, or relative) difference,
-#: so float noise in a strategy does not flood the event log.
-CHANGE_ABS_TOL = 1e-6
-CHANGE_REL_TOL = 1e-6
-
-
-def _changed_setpoints(old: np.ndarray, new: np.ndarray) -> dict[str, list[float | None]]:
-    """Setpoints whose new value differs from the one in force: {name: [old, new]}.
-
-    NaN in `new` means "keep", so it is never a change; NaN in `old` (none in force yet) is
-    reported as None, as the event log stores strict JSON.
-    """
-    out: dict[str, list[float | None]] = {}
-    for name, o, n in zip(SETPOINTS, old, new, strict=True):
-        if math.isnan(n):
-            continue
-        if math.isnan(o):
-            out[name] = [None, float(n)]
-        elif not math.isclose(o, n, rel_tol=CHANGE_REL_TOL, abs_tol=CHANGE_ABS_TOL):
-            out[name] = [float(o), float(n)]
-    return out
-
-
-def _describe(changed: Mapping[str, list[float | None]]) -> list[str]:
-    parts = []
-    for name, (o, n) in changed.items():
-        unit = setpoint_unit(name)
-        new = f"{n:.4g}" + (f" {unit}" if unit else "")
-        parts.append(f"{name} {new}" if o is None else f"{name} {o:.4g} -> {new}")
-    return parts

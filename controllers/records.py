@@ -43,6 +43,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "config_change",
     "loop_started",
     "loop_stopped",
+    "sim_started",
 )
 
 
@@ -61,6 +62,11 @@ class Event:
 @runtime_checkable
 class Recorder(Protocol):
     """Where the control loop's records go (implemented by store.recorder.SqliteRecorder)."""
+
+    @property
+    def dropped_ticks(self) -> int:
+        """Ticks given up so far (not recorded, e.g. a full queue during a disk-full spell)."""
+        ...
 
     def record_tick(self, record: TickRecord) -> None:
         """Queue one tick; durable after the next commit (at most one tick may be lost)."""

@@ -124,7 +124,7 @@ def replay_window(
     covers = f"{_local(t0, weather):{fmt}} .. {_local(t1, weather):{fmt}}"
     w0, w1 = float(weather.time_s[0]), float(weather.time_s[-1])
     if start is not None:
-        s = weather._start_utc(start)
+        s = weather.start_utc(start)
         lo = s
         hi = s + days * 86400.0 if days is not None else max(t1, s)
         if hi <= t0 or lo > t1:

@@ -20,7 +20,7 @@ import numpy as np
 
 from controllers.setpoints import SETPOINT_RANGES
 from sim.weather import BLEISWIJK, Site, WeatherError
-from sim.weather_files import _parse_times as parse_times  # one time parser for all loggers
+from sim.weather_files import parse_times  # one time parser for weather files and loggers
 
 #: Measured signals a replay compares (the simulator reports them under the same names).
 MEASURED: tuple[str, ...] = ("tair_c", "rh_pct", "co2_ppm", "pipe_c", "pipe_grow_c")
@@ -190,7 +190,7 @@ def read_mapped(
     return utc, {k: arr[:, i] * scale.get(k, 1.0) for i, k in enumerate(keys)}
 
 
-def _read_production(path: Path, site: Site) -> Harvest:
+def _read_production(path: Path) -> Harvest:
     header, rows = _read_rows(path)
     lower = {h.lower(): i for i, h in enumerate(header)}
     need = ("time", "total_prod_cum")
@@ -248,7 +248,7 @@ def load_agc(
         values = merge_columns(t, values, tv, sp)
         notes.append("HumDef_Vip (g/kg) x 1.2 kg/m3 = humidity deficit setpoint in g/m3")
         notes.append("MinPipeGrow_Vip is not used: the climate computer has one minimum pipe")
-    harvest = _read_production(production, site) if production is not None else None
+    harvest = _read_production(production) if production is not None else None
     return ReplayLog(name, t, values, harvest, notes=notes)
 
 

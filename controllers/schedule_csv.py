@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.csv_errors import csv_error_text
+
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
@@ -50,17 +52,23 @@ def read_schedule_csv(
     units = units or {}
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
+            reader = csv.reader(fh)
+            try:
+                rows = list(reader)
+            except csv.Error as exc:
+                raise error(f"{name} row {reader.line_num}: {csv_error_text(exc)}") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise error(f"{path}: not UTF-8 text; save the file as UTF-8 CSV") from None
-    if not rows:
+    if not rows or not any(cell.strip() for cell in rows[0]):
         raise error(f"{name}: empty file; expected a header 'time,<column>,...'")
     header = [h.strip() for h in rows[0]]
     if header[0] != "time":
         raise error(f"{name} row 1: first column must be 'time', got {header[0]!r}")
     columns = header[1:]
+    if not columns:
+        raise error(f"{name} row 1: no column after 'time'; allowed: {', '.join(ranges)}")
     for c in columns:
         if c not in ranges:
             raise error(f"{name} row 1: unknown column {c!r}; allowed: time, {', '.join(ranges)}")
@@ -94,4 +102,29 @@ def read_schedule_csv(
                     f"{_fmt(lo)}..{_fmt(hi)} {unit}".rstrip()
                 )
             values[i, j] = v
+    if not body:
+        raise error(f"{name}: no data rows after the header; add rows 'time,value,...'")
+    if np.isnan(values).all():
+        raise error(f"{name}: every value cell is empty; the file would change nothing")
     return times, {c: values[:, j].copy() for j, c in enumerate(columns)}
+
+
+def replay_coverage(sched_times: np.ndarray, season_times: np.ndarray, step_s: float) -> dict:
+    """How a replay file covers a season: hours before its first row (the strategy drives them)
+    and after its last row (that row's values held), with a row's usual spacing as its length.
+
+    Returns `{"first_row_s", "last_row_s", "before_h", "after_h", "outside"}`; `outside` is True
+    when no row falls within the season (it starts at or after the season's end, or it ends,
+    last row plus its spacing, at or before the season's start).
+    """
+    start, end = float(season_times[0]), float(season_times[-1]) + step_s
+    first, last = float(sched_times[0]), float(sched_times[-1])
+    spacing = float(np.median(np.diff(sched_times))) if len(sched_times) > 1 else math.inf
+    covered_to = last + spacing
+    return {
+        "first_row_s": first,
+        "last_row_s": last,
+        "before_h": max(0.0, min(first, end) - start) / 3600.0,
+        "after_h": max(0.0, end - max(covered_to, start)) / 3600.0,
+        "outside": first >= end or covered_to <= start,
+    }

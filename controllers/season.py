@@ -87,6 +87,13 @@ _REC_FROM_MEAS = tuple(
 _REC_HD = CLIMATE_COLUMNS.index("hd_g_m3")
 _REC_HEAT = CLIMATE_COLUMNS.index("heat_w_m2")
 _REC_ACT0 = CLIMATE_COLUMNS.index(ACTUATORS[0])
+#: Harvest columns of the crop record: cumulative in the plant's state, per day in crop.csv.
+_HARVEST = [
+    CROP_COLUMNS.index(name)
+    for name in ("harvest_a_n_m2", "harvest_a_kg_m2", "harvest_b_n_m2", "harvest_b_kg_m2")
+]
+_CROP_A_N = CROP_COLUMNS.index("harvest_a_n_m2")
+_CROP_B_N = CROP_COLUMNS.index("harvest_b_n_m2")
 _STATS = ("rh_s", "co2_s", "time_s")
 _N_MEAS = len(MEASUREMENTS)
 _M_RH = MEASUREMENTS.index("rh_pct")
@@ -258,7 +265,7 @@ def run_season(
     results = []
     for g in range(n):
         summary = _summary(
-            g, weather, strategies[g], configs[g], acc[g], crop[g], daily[g], weeks, stats[g],
+            weather, strategies[g], configs[g], acc[g], crop[g], daily[g], weeks, stats[g],
             days, prices, physics_step_s,
         )  # fmt: skip
         results.append(
@@ -276,29 +283,30 @@ def run_season(
 
 def _crop_snapshot(crop: np.ndarray, fn: np.ndarray, fw: np.ndarray) -> np.ndarray:
     """Per greenhouse, CROP_COLUMNS at the end of a day (harvests still cumulative)."""
-    out = np.zeros((crop.shape[0], len(CROP_COLUMNS)))
-    out[:, 0] = crop[:, C_LAI]
-    out[:, 1] = crop[:, C_T24]
-    out[:, 2] = fn.sum(axis=1)
-    out[:, 3] = (fn * fw).sum(axis=1)
-    out[:, 4] = crop[:, C_LEAF]
-    out[:, 5] = crop[:, C_STEM]
-    out[:, 6] = crop[:, C_SUPPLY24]
-    out[:, 7] = crop[:, C_HARV_A_N]
-    out[:, 8] = crop[:, C_HARV_A_KG]
-    out[:, 9] = crop[:, C_HARV_B_N]
-    out[:, 10] = crop[:, C_HARV_B_KG]
-    out[:, 11] = crop[:, C_HARV_A_KG] + crop[:, C_HARV_B_KG]
-    return out
+    column = {
+        "lai": crop[:, C_LAI],
+        "t24_c": crop[:, C_T24],
+        "fruits_on_plant_m2": fn.sum(axis=1),
+        "fruit_dm_on_plant_g_m2": (fn * fw).sum(axis=1),
+        "leaf_dm_g_m2": crop[:, C_LEAF],
+        "stem_dm_g_m2": crop[:, C_STEM],
+        "supply_ratio": crop[:, C_SUPPLY24],
+        "harvest_a_n_m2": crop[:, C_HARV_A_N],
+        "harvest_a_kg_m2": crop[:, C_HARV_A_KG],
+        "harvest_b_n_m2": crop[:, C_HARV_B_N],
+        "harvest_b_kg_m2": crop[:, C_HARV_B_KG],
+        "yield_kg_m2": crop[:, C_HARV_A_KG] + crop[:, C_HARV_B_KG],
+    }
+    return np.column_stack([column[name] for name in CROP_COLUMNS])
 
 
 def _to_daily_increments(daily: np.ndarray) -> None:
     """Turn the cumulative harvest columns into per-day harvests, in place."""
-    cumulative = daily[:, :, 7:11].copy()
-    daily[:, 1:, 7:11] = np.diff(cumulative, axis=1)
+    cumulative = daily[:, :, _HARVEST]
+    daily[:, 1:, _HARVEST] = np.diff(cumulative, axis=1)
 
 
-def _summary(g, weather, strategy, config, acc, crop, daily, weeks, stats, days, prices, dt_phys):
+def _summary(weather, strategy, config, acc, crop, daily, weeks, stats, days, prices, dt_phys):
     a = dict(zip(ACCOUNTS, acc, strict=True))
     heat_kwh = a["heat_j"] / 3.6e6
     peak_kwh = a["lamp_peak_j"] / 3.6e6
@@ -312,8 +320,8 @@ def _summary(g, weather, strategy, config, acc, crop, daily, weeks, stats, days,
     accounts = SeasonAccounts(
         days=days,
         harvest_week=weeks,
-        fruits_a_per_m2=daily[:, 7],
-        fruits_b_per_m2=daily[:, 9],
+        fruits_a_per_m2=daily[:, _CROP_A_N],
+        fruits_b_per_m2=daily[:, _CROP_B_N],
         yield_a_kg_m2=yield_a,
         yield_b_kg_m2=yield_b,
         heat_kwh_m2=heat_kwh,

@@ -35,6 +35,10 @@ class SlaveExceptionError(BusError):
         self.code = code
 
 
+class WrongDeviceError(BusError):
+    """The node answered, but its identity register says it is not the device its map is for."""
+
+
 class PortError(BusError):
     """The port itself failed (unplugged adapter, closed socket); it must be reopened."""
 

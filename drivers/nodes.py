@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,15 @@ from drivers.regmap import MAPS_DIR, RegisterMap, load_map, read_toml, resolve_m
 
 DEFAULT_NODES_PATH = MAPS_DIR / "virtual_greenhouse.toml"
 PARITIES = ("N", "E", "O", "M", "S")
+
+#: The longest column the control loop's recorder makes from a node name,
+#: `h_<node>.consecutive_failures`, must stay within the store's 120 characters.
+NODE_NAME_MAX = 120 - len("h_.consecutive_failures")
+NODE_NAME = re.compile(rf"[A-Za-z0-9_.:\-]{{1,{NODE_NAME_MAX}}}")
+"""A node name the store can use inside a column name: the characters of the store's channel
+rule (`store/db.py` `_CHANNEL_NAME`: letters, digits and _ . : -), short enough for the longest
+column built from it, and not empty. `tests/drivers/test_node_names.py` checks that both rules
+agree."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,12 @@ def parse_nodes(doc: dict[str, Any], path: Path) -> NodesConfig:
     seen: dict[int, str] = {}
     for name, spec in raw_nodes.items():
         where = f"nodes.{name}"
+        if not NODE_NAME.fullmatch(name):
+            raise fail(
+                where,
+                f"node name {name!r} cannot name a database column; use 1-{NODE_NAME_MAX} "
+                "letters, digits and _ . : - (no spaces)",
+            )
         if not isinstance(spec, dict):
             raise fail(where, "must be a table with slave and map")
         for key in spec:

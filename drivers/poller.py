@@ -26,6 +26,7 @@ from drivers.errors import (
     PortError,
     SlaveExceptionError,
     WriteRejectedError,
+    WrongDeviceError,
     WrongSlaveError,
 )
 from drivers.nodes import NodeConfig, NodesConfig
@@ -90,6 +91,10 @@ class BusPoller:
         self.last_port_error = ""
         self.cycles = 0
         self._health = {n.name: NodeHealth(slave=n.slave) for n in config.nodes}
+        # Identity per node (maps with [identity]): None = still to check (at the first read and
+        # after every open of the port), True = confirmed, False = another device answers.
+        self._identity: dict[str, bool | None] = {n.name: None for n in config.nodes}
+        self._checked_in_cycle: set[str] = set()
         self._states: list[_SignalState] = []
         taken: set[str] = set()
         for node in config.nodes:
@@ -140,6 +145,8 @@ class BusPoller:
             return False
         self.opens += 1
         self._master = RtuMaster(self._port, self.bus.timeout_s)
+        # A reopened port may lead to another device (a pty number reused, a cable moved).
+        self._identity = dict.fromkeys(self._identity)
         return True
 
     def _schedule_reopen(self) -> None:
@@ -153,6 +160,11 @@ class BusPoller:
         self._port = None
         self._master = None
 
+    def _not_open(self) -> str:
+        """Why the port is closed, naming it once."""
+        err = self.last_port_error
+        return err if self.url in err else f"port {self.url} is not open: {err or 'closed'}"
+
     def _port_failed(self, exc: Exception) -> None:
         self.last_port_error = str(exc)
         self._drop_port()
@@ -163,9 +175,14 @@ class BusPoller:
         """Read every node once (with retries); return all readings. Never raises BusError."""
         with self._lock:
             self.cycles += 1
+            self._checked_in_cycle.clear()
             for node, block, states in self._plan:
                 if not self._ensure_open():
                     self._fail(states)
+                    continue
+                known = self._identify(node)
+                if known is not True:
+                    self._fail(states, refused=known is False)
                     continue
                 function = READ_FUNCTION[block.table]
                 try:
@@ -187,7 +204,7 @@ class BusPoller:
             callback(readings)
         return readings
 
-    def _attempt(self, node: NodeConfig, op: Callable[[RtuMaster], object]):
+    def _attempt(self, node: NodeConfig, op: Callable[[RtuMaster], object], data: bool = True):
         health = self._health[node.name]
         last: BusError | None = None
         for attempt in range(1 + self.bus.retries):
@@ -222,17 +239,53 @@ class BusPoller:
                     raise  # a refusal is deterministic: retrying cannot help
                 continue
             latency = time.perf_counter() - t0
-            health.ok += 1
             health.consecutive_failures = 0
-            health.last_latency_s = latency
-            health.total_latency_s += latency
-            health.max_latency_s = max(health.max_latency_s, latency)
-            health.last_good = self._clock()
+            if data:  # identity checks are counted in identity_checks, not as data reads
+                health.ok += 1
+                health.last_latency_s = latency
+                health.total_latency_s += latency
+                health.max_latency_s = max(health.max_latency_s, latency)
+                health.last_good = self._clock()
             self._backoff = self.bus.reopen_backoff_s
             self._reopen_at = None
             return result
         assert last is not None
         raise last
+
+    def _identify(self, node: NodeConfig) -> bool | None:
+        """Whether `node` is the device its map describes: True, False (another device), or
+        None (the check could not be read). Checks once per cycle until confirmed."""
+        ident = node.regmap.identity
+        if ident is None or self._identity[node.name] is True:
+            return True
+        if node.name in self._checked_in_cycle:
+            return self._identity[node.name]
+        self._checked_in_cycle.add(node.name)
+        health = self._health[node.name]
+        function = READ_FUNCTION[ident.table]
+        try:
+            regs = self._attempt(
+                node,
+                lambda m: m.read_registers(node.slave, function, ident.address, ident.width),
+                data=False,
+            )
+        except SlaveExceptionError as exc:
+            found, seen = False, f"{ident.what} refused (exception {exc.code})"
+        except BusError:
+            return None  # counted by _attempt; the check is repeated on the next cycle
+        else:
+            value = decode(regs, ident.kind, 1.0, 0.0, ident.word_order)
+            found, seen = ident.matches(value), f"{ident.what} {value:g}"
+        health.identity_checks += 1
+        health.identity = f"{seen} (expected {ident.expected})"
+        health.wrong_device = not found
+        if not found:
+            health.last_error = (
+                f"wrong device at slave {node.slave}: {health.identity}; check the port and "
+                "the slave address"
+            )
+        self._identity[node.name] = found
+        return found
 
     def _fail(self, states: list[_SignalState], refused: bool = False) -> None:
         for s in states:
@@ -332,11 +385,19 @@ class BusPoller:
             per_node.setdefault(s.node.name, []).append((e, words))
             nodes[s.node.name] = s.node
         with self._lock:
+            self._checked_in_cycle.clear()
             for name, items in per_node.items():
                 node = nodes[name]
+                if not self._ensure_open():
+                    raise PortError(self._not_open())
+                if self._identify(node) is not True:
+                    raise WrongDeviceError(
+                        f"not writing to node {name}: "
+                        + (self._health[name].last_error or "its identity could not be read")
+                    )
                 for address, words in _runs(items):
                     if not self._ensure_open():
-                        raise PortError(f"port {self.url} is not open: {self.last_port_error}")
+                        raise PortError(self._not_open())
                     self._attempt(
                         node,
                         lambda m, n=node, a=address, w=words: m.write_registers(n.slave, a, w),

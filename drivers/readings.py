@@ -65,6 +65,12 @@ class NodeHealth:
     total_latency_s: float = 0.0
     last_good: float | None = None
     last_error: str = ""
+    #: The identity check (maps with an [identity]) failed: another device answers at this
+    #: address. Its readings are bad and nothing is written to it until a check passes.
+    wrong_device: bool = False
+    #: What the last identity check read, e.g. "model code 21317 (expected 21317)".
+    identity: str = ""
+    identity_checks: int = 0
 
     @property
     def mean_latency_s(self) -> float | None:
@@ -87,4 +93,7 @@ class NodeHealth:
             "max_latency_s": self.max_latency_s,
             "last_good": self.last_good,
             "last_error": self.last_error,
+            "wrong_device": self.wrong_device,
+            "identity": self.identity,
+            "identity_checks": self.identity_checks,
         }

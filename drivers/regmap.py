@@ -66,6 +66,34 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """A register that tells which device answers (a model code, type ID or serial number) and
+    the value or range it must hold for the node to be the device its map describes."""
+
+    what: str
+    table: str
+    address: int
+    kind: str
+    lo: float
+    hi: float
+    word_order: str = "big"
+
+    @property
+    def width(self) -> int:
+        """Number of 16-bit registers the value occupies."""
+        return TYPE_WIDTHS[self.kind]
+
+    @property
+    def expected(self) -> str:
+        """The accepted value or range, as text."""
+        return f"{self.lo:g}" if self.lo == self.hi else f"{self.lo:g}..{self.hi:g}"
+
+    def matches(self, value: float) -> bool:
+        """Whether `value` (the register decoded with scale 1) identifies the right device."""
+        return self.lo <= value <= self.hi
+
+
+@dataclass(frozen=True)
 class Block:
     """A contiguous range of registers read with one request."""
 
@@ -84,6 +112,7 @@ class RegisterMap:
     entries: tuple[Entry, ...]
     description: str = ""
     max_gap: int = 0
+    identity: Identity | None = None
 
     def entry(self, signal: str) -> Entry:
         """Return the entry of `signal`, or raise MapError naming the map."""
@@ -162,9 +191,12 @@ def parse_map(doc: dict[str, Any], path: Path) -> RegisterMap:
     def fail(key: str, problem: str) -> MapError:
         return MapError(f"{path}: {key}: {problem}")
 
-    unknown = set(doc) - {"node", "registers"}
+    unknown = set(doc) - {"node", "registers", "identity"}
     if unknown:
-        raise fail(sorted(unknown)[0], "unknown section; allowed: [node], [registers.<signal>]")
+        raise fail(
+            sorted(unknown)[0],
+            "unknown section; allowed: [node], [identity], [registers.<signal>]",
+        )
     node = doc.get("node", {})
     if not isinstance(node, dict):
         raise fail("node", "must be a table")
@@ -189,13 +221,60 @@ def parse_map(doc: dict[str, Any], path: Path) -> RegisterMap:
         for name, spec in registers.items()
     ]
     _check_overlaps(entries, fail)
+    identity = None
+    if "identity" in doc:
+        identity = _parse_identity(doc["identity"], default_order, fail)
+        _check_overlaps([*entries, identity], fail)
     return RegisterMap(
         node_type=node_type,
         path=path,
         entries=tuple(entries),
         description=str(node.get("description", "")),
         max_gap=max_gap,
+        identity=identity,
     )
+
+
+_IDENTITY_KEYS = {"what", "table", "address", "type", "word_order", "value", "lo", "hi"}
+
+
+def _parse_identity(spec: Any, default_order: str, fail) -> Identity:
+    if not isinstance(spec, dict):
+        raise fail("identity", "must be a table")
+    for key in spec:
+        if key not in _IDENTITY_KEYS:
+            raise fail(
+                f"identity.{key}", f"unknown key; allowed: {', '.join(sorted(_IDENTITY_KEYS))}"
+            )
+    what = spec.get("what", "identity register")
+    if not isinstance(what, str) or not what:
+        raise fail("identity.what", 'must say what the register holds, e.g. "model code"')
+    table = spec.get("table")
+    if table not in TABLES:
+        raise fail("identity.table", f"{table!r} unknown; allowed: input, holding")
+    address = spec.get("address")
+    if not isinstance(address, int) or isinstance(address, bool) or not 0 <= address <= 65535:
+        raise fail("identity.address", f"{address!r} must be an integer 0..65535")
+    kind = spec.get("type", "uint16")
+    if kind not in TYPE_WIDTHS:
+        raise fail("identity.type", f"{kind!r} unknown; allowed: {', '.join(TYPE_WIDTHS)}")
+    if address + TYPE_WIDTHS[kind] > 65536:
+        raise fail("identity.address", f"{kind} at {address} runs past register 65535")
+    order = spec.get("word_order", default_order)
+    if order not in WORD_ORDERS:
+        raise fail("identity.word_order", f"{order!r} unknown; allowed: big, little")
+    if "value" in spec:
+        if "lo" in spec or "hi" in spec:
+            raise fail("identity.value", "give either value or lo and hi, not both")
+        lo = hi = _number(spec, "value", "identity", fail, None)
+    elif "lo" in spec and "hi" in spec:
+        lo = _number(spec, "lo", "identity", fail, None)
+        hi = _number(spec, "hi", "identity", fail, None)
+        if lo > hi:
+            raise fail("identity.lo", f"lo {lo:g} is above hi {hi:g}")
+    else:
+        raise fail("identity", "needs the expected value, or lo and hi for a range")
+    return Identity(what, table, address, kind, lo, hi, order)
 
 
 def _number(spec: dict[str, Any], key: str, where: str, fail, default: float | None) -> float:
@@ -279,17 +358,19 @@ def _parse_entry(name: str, spec: Any, where: str, default_order: str, fail) -> 
     )
 
 
-def _check_overlaps(entries: list[Entry], fail) -> None:
+def _check_overlaps(entries: list[Entry | Identity], fail) -> None:
     for table in TABLES:
         used: dict[int, str] = {}
         for e in entries:
             if e.table != table:
                 continue
+            name = e.signal if isinstance(e, Entry) else "identity"
+            key = f"registers.{name}.address" if isinstance(e, Entry) else "identity.address"
             for reg in range(e.address, e.address + e.width):
                 if reg in used:
                     raise fail(
-                        f"registers.{e.signal}.address",
+                        key,
                         f"{table} register {reg} already used by {used[reg]}; registers must "
                         "not overlap",
                     )
-                used[reg] = e.signal
+                used[reg] = name

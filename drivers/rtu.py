@@ -1,16 +1,14 @@
-"""Modbus RTU over any pyserial port: frames and CRC come from pymodbus, timing from us.
+"""Modbus RTU over any pyserial port: requests built by pymodbus, replies located by us.
 
-pymodbus' FramerRTU gives up on a whole buffer when the first candidate frame fails its CRC, so
-we hunt for frame starts ourselves (an expected address and function code) and let pymodbus check
-the CRC and decode the PDU at each candidate. That keeps garbage before a reply, replies from other
-slaves and corrupted frames apart, which the poller counts separately.
+Replies are located and checked by `drivers.frames` (length by function code, CRC) and decoded
+here, so garbage before a reply, replies from other slaves and corrupted frames are kept apart
+(the poller counts them separately) and no byte sequence on the line makes a transaction raise
+anything but a `BusError`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import serial
 from pymodbus.framer.rtu import FramerRTU
@@ -29,6 +27,7 @@ from drivers.errors import (
     SlaveExceptionError,
     WrongSlaveError,
 )
+from drivers.frames import Found, find_frame
 
 try:
     import termios
@@ -52,51 +51,9 @@ EXCEPTION_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class Found:
-    """A frame located in a buffer: where it starts and ends, its address and PDU."""
-
-    start: int
-    end: int
-    dev_id: int
-    pdu: ModbusPDU
-
-
-def find_frame(
-    buf: bytes | bytearray, decoder: DecodePDU, accept: Callable[[int, int], bool]
-) -> Found | int | None:
-    """Hunt `buf` for the first frame whose (address, function code) `accept` takes.
-
-    Returns the frame, or the number of further bytes the earliest complete-looking candidate
-    still needs (an int), or None when no candidate start is in the buffer.
-    """
-    need: int | None = None
-    for i in range(len(buf) - 1):
-        dev_id, fc = buf[i], buf[i + 1]
-        if not accept(dev_id, fc):
-            continue
-        view = bytes(buf[i:])
-        pdu_class = decoder.lookupPduClass(view)
-        if pdu_class is None:
-            continue
-        size = pdu_class.calculateRtuFrameSize(view)
-        if not size or size < FramerRTU.MIN_SIZE or size > FramerRTU.MAX_SIZE:
-            if need is None:
-                need = 1
-            continue
-        if len(view) < size:
-            if need is None:
-                need = size - len(view)
-            continue
-        crc = (view[size - 2] << 8) | view[size - 1]
-        if not FramerRTU.check_CRC(view[: size - 2], crc):
-            continue
-        pdu = decoder.decode(view[1 : size - 2])
-        if pdu is None:
-            continue
-        pdu.dev_id = dev_id
-        return Found(i, i + size, dev_id, pdu)
-    return need
+def _starts(slave: int, fc: int) -> tuple[bytes, bytes]:
+    """The two ways the addressed slave's reply can begin: the function code or its exception."""
+    return bytes((slave, fc)), bytes((slave, fc | 0x80))
 
 
 class RtuMaster:
@@ -113,19 +70,18 @@ class RtuMaster:
             silence_s = max(0.005, 3.5 * 11 / float(getattr(port, "baudrate", 19200) or 19200))
         self.silence_s = silence_s
         self._framer = FramerRTU(DecodePDU(is_server=False))
-        self._decoder = DecodePDU(is_server=False)
-        self._any_decoder = DecodePDU(is_server=False)
         self.bytes_sent = 0
         self.bytes_received = 0
 
     def read_registers(self, slave: int, function: int, address: int, count: int) -> list[int]:
         """Read `count` registers with function 3 (holding) or 4 (input)."""
         request = READ_REQUESTS[function](address=address, count=count, dev_id=slave)
-        response = self.transact(request, 5 + 2 * count)
-        registers = list(response.registers)
-        if len(registers) != count:
-            raise FrameError(f"slave {slave} sent {len(registers)} registers, asked for {count}")
-        return registers
+        data = self.transact(request, 5 + 2 * count).data
+        if data[0] != 2 * count:
+            raise FrameError(
+                f"slave {slave} sent {data[0]} data bytes, asked for {count} registers"
+            )
+        return [data[i] << 8 | data[i + 1] for i in range(1, 1 + 2 * count, 2)]
 
     def write_registers(self, slave: int, address: int, values: list[int]) -> None:
         """Write registers: function 6 for a single one, 16 for several."""
@@ -135,12 +91,13 @@ class RtuMaster:
             )
         else:
             request = WriteMultipleRegistersRequest(address=address, registers=values, dev_id=slave)
-        response = self.transact(request, 8)
-        if response.address != address:
-            raise FrameError(f"slave {slave} confirmed address {response.address}, not {address}")
+        data = self.transact(request, 8).data
+        confirmed = data[0] << 8 | data[1]
+        if confirmed != address:
+            raise FrameError(f"slave {slave} confirmed address {confirmed}, not {address}")
 
-    def transact(self, request: ModbusPDU, reply_size: int) -> ModbusPDU:
-        """Send `request` and return the slave's reply PDU, or raise a BusError subclass."""
+    def transact(self, request: ModbusPDU, reply_size: int) -> Found:
+        """Send `request` and return the slave's reply frame, or raise a BusError subclass."""
         slave, fc = request.dev_id, request.function_code
         frame = self._framer.buildFrame(request)
         try:
@@ -150,18 +107,18 @@ class RtuMaster:
             buf = self._receive(slave, fc, reply_size)
         except _PORT_FAILURES as exc:
             raise PortError(f"port failed: {exc}") from None
-        found = find_frame(buf, self._decoder, lambda d, f: d == slave and f in (fc, fc | 0x80))
+        found = find_frame(buf, _starts(slave, fc))
         if isinstance(found, Found):
-            if found.pdu.function_code & 0x80:
-                code = found.pdu.exception_code
+            if found.function_code & 0x80:
+                code = found.data[0]
                 name = EXCEPTION_NAMES.get(code, "unknown")
                 raise SlaveExceptionError(
                     f"slave {slave} answered function {fc} with exception {code} ({name})", code
                 )
-            return found.pdu
+            return found
         if not buf:
             raise NoResponseError(f"no reply from slave {slave} within {self.timeout_s} s")
-        other = find_frame(buf, self._any_decoder, lambda d, f: d != slave and 1 <= d <= 247)
+        other = find_frame(buf, lambda d, f: d != slave and 1 <= d <= 247)
         if isinstance(other, Found):
             raise WrongSlaveError(f"reply from slave {other.dev_id}, expected slave {slave}")
         raise FrameError(f"no valid frame from slave {slave} in {len(buf)} bytes (CRC/garbage)")
@@ -172,7 +129,7 @@ class RtuMaster:
         deadline = time.monotonic() + self.timeout_s
         buf = bytearray()
         want = 5
-        accept = lambda d, f: d == slave and f in (fc, fc | 0x80)  # noqa: E731
+        accept = _starts(slave, fc)
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -182,7 +139,7 @@ class RtuMaster:
             if chunk:
                 buf += chunk
                 self.bytes_received += len(chunk)
-            found = find_frame(buf, self._decoder, accept)
+            found = find_frame(buf, accept)
             if isinstance(found, Found):
                 return buf
             if len(chunk) < want:

@@ -146,6 +146,11 @@ def load_config(path: str | Path | None = None) -> GreenhouseConfig:
             raise ConfigError(f"{source}: not UTF-8 text; save the config as UTF-8") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    if path is not None and not user:
+        raise ConfigError(
+            f"{source} is empty: give at least one [section] key = value, or no config file "
+            "for the defaults"
+        )
     merged = {section: dict(table) for section, table in _DEFAULTS.items()}
     for section, table in user.items():
         if section not in merged:

@@ -13,7 +13,7 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
-from drivers.rtu import Found
+from drivers.frames import Found, decode_request
 from sim.virtual_device import VirtualDevice
 
 #: Silence after which a partial frame is dropped, and the idle tick of the plant clock.
@@ -66,7 +66,10 @@ class DeviceServer:
                     self._buf.clear()
                 return
             del self._buf[: found.end]
-            reply = self.device.reply(found.pdu)
+            request = decode_request(found)
+            if request is None:
+                continue  # a valid frame with fields pymodbus refuses: a slave stays silent
+            reply = self.device.reply(request)
             if reply is None:
                 continue
             if reply.delay_s > 0 and self._stop.wait(reply.delay_s):

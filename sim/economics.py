@@ -161,7 +161,12 @@ def load_prices(path: str | Path | None = None) -> Prices:
     if path is None:
         return defaults
     path = Path(path)
-    return merge_prices(defaults, _read_toml(path, str(path)), str(path))
+    table = _read_toml(path, str(path))
+    if not table:
+        raise EconomicsError(
+            f"{path} is empty: give at least one price, or no price file for the defaults"
+        )
+    return merge_prices(defaults, table, str(path))
 
 
 @lru_cache(maxsize=32)

@@ -136,6 +136,27 @@ class PlantError(ValueError):
     """A command the simulated plant cannot take."""
 
 
+class PlantStateError(PlantError):
+    """A saved plant state this Serra cannot resume (other layout, other weather, damaged)."""
+
+
+#: Version of the saved-state layout (`Plant.save_state`). Raise it when the meaning of a saved
+#: array changes without its names or sizes changing; names and sizes are checked on their own.
+STATE_VERSION = 1
+
+
+def state_layout() -> dict[str, object]:
+    """What a saved plant state must match to be resumed: version, state names, cohort count."""
+    return {
+        "version": STATE_VERSION,
+        "states": list(STATES),
+        "crop_states": list(CROP_STATES),
+        "cohorts": N_COHORTS,
+        "accounts": list(ACCOUNTS),
+        "actuators": list(ACTUATORS),
+    }
+
+
 class Plant:
     """One simulated greenhouse stepped in plant time, for the virtual serial device.
 
@@ -173,6 +194,104 @@ class Plant:
         )
         self._act = np.zeros(len(ACTUATORS))
         self._heat_w_m2 = 0.0
+
+    # -- saved state -------------------------------------------------------------------------
+    def save_state(self) -> dict[str, object]:
+        """Everything needed to continue this plant later, as plain JSON-able data.
+
+        Floats are kept as Python floats (JSON writes them with round-trip precision), so a
+        plant loaded from the state steps bit for bit like this one. The config (parameters)
+        is not saved: a resumed plant takes the config it is built with.
+        """
+        return {
+            "layout": state_layout(),
+            "time_s": self.time_s,
+            "t0_s": self._t0,
+            "weather": self._weather_fingerprint(),
+            "physics_step_s": self._physics_step_s,
+            "climate": self._x.tolist(),
+            "crop": self._crop.tolist(),
+            "fruit_n": self._fn.tolist(),
+            "fruit_w": self._fw.tolist(),
+            "fruit_stage": self._fs.tolist(),
+            "accounts": self._acc.tolist(),
+            "actuators": self._act.tolist(),
+            "heat_w_m2": self._heat_w_m2,
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: Mapping[str, object], config: GreenhouseConfig | None = None, weather=None
+    ) -> Plant:
+        """A plant continuing from `save_state()` output, with `weather` (default: the shipped
+        season) as when it was saved; PlantStateError (one line) if it cannot be resumed."""
+        from datetime import UTC, datetime
+
+        from sim.weather import WeatherError, default_weather
+
+        layout = state.get("layout") if isinstance(state, Mapping) else None
+        if layout != state_layout():
+            version = layout.get("version") if isinstance(layout, Mapping) else None
+            raise PlantStateError(
+                f"saved plant state has layout version {version} with other states than this "
+                f"Serra's (version {STATE_VERSION})"
+            )
+        weather = weather if weather is not None else default_weather()
+        try:
+            saved_weather = dict(state["weather"])  # type: ignore[arg-type]
+            start = datetime.fromtimestamp(float(saved_weather["start_s"]), UTC)
+            plant = cls(config, weather.window(start, None), None, float(state["physics_step_s"]))
+        except (KeyError, TypeError, ValueError, WeatherError) as exc:
+            raise PlantStateError(f"saved plant state does not fit the weather ({exc})") from None
+        if plant._weather_fingerprint() != saved_weather:
+            raise PlantStateError(
+                "saved plant state was made with other weather "
+                f"({saved_weather.get('source', '?')}, {saved_weather.get('rows', '?')} rows)"
+            )
+        try:
+            plant._load_arrays(state)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PlantStateError(f"saved plant state is damaged ({exc})") from None
+        return plant
+
+    def _load_arrays(self, state: Mapping[str, object]) -> None:
+        arrays = {
+            "climate": self._x,
+            "crop": self._crop,
+            "fruit_n": self._fn,
+            "fruit_w": self._fw,
+            "fruit_stage": self._fs,
+            "accounts": self._acc,
+            "actuators": self._act,
+        }
+        loaded = {}
+        for key, target in arrays.items():
+            values = np.asarray(state[key], dtype=np.float64)
+            if values.shape != target.shape or not np.isfinite(values).all():
+                raise ValueError(f"{key} has shape {values.shape}, expected {target.shape}")
+            loaded[key] = values
+        time_s, t0_s, heat = (float(state[k]) for k in ("time_s", "t0_s", "heat_w_m2"))  # type: ignore[arg-type]
+        if not all(math.isfinite(v) for v in (time_s, t0_s, heat)):
+            raise ValueError("time or heat flux is not a finite number")
+        for key, target in arrays.items():
+            target[:] = loaded[key]
+        self.time_s, self._t0, self._heat_w_m2 = time_s, t0_s, heat
+
+    def _weather_fingerprint(self) -> dict[str, object]:
+        w = self._weather
+        return {
+            "source": str(w.source),
+            "start_s": float(w.time_s[0]),
+            "step_s": float(w.step_s),
+            "rows": len(w.time_s),
+        }
+
+    def jump_to(self, time_s: float) -> None:
+        """Move the clock forward to `time_s` without stepping physics or crop (a fresh plant
+        placed later in its wrapped weather, so a database's ticks never go back in time)."""
+        if not (math.isfinite(time_s) and time_s >= self.time_s):
+            raise PlantError(f"cannot move the plant clock back ({time_s} < {self.time_s})")
+        self.time_s = float(time_s)
 
     def _weather_position(self) -> tuple[int, float]:
         """Row and share towards the next row of the plant's time in the (wrapped) weather."""

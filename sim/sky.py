@@ -10,7 +10,7 @@ from sim.psychro import saturation_pressure_pa_array
 from sim.sun import clear_sky_global_w_m2, solar_elevation_deg
 
 if TYPE_CHECKING:
-    from sim.weather import Site
+    from sim.weather_series import Site
 
 SIGMA = 5.670374419e-8  # Stefan-Boltzmann, W/m2/K4
 

@@ -15,18 +15,10 @@ from datetime import date, datetime
 
 import numpy as np
 
+from sim.local_time import DAY_S, utc_offsets_s
 from sim.sky import saturation_vapour_pressure_pa, sky_temperature_c
 from sim.sun import clear_sky_global_w_m2, solar_elevation_deg
-from sim.weather import (
-    CANONICAL,
-    DEFAULT_CO2OUT_PPM,
-    Site,
-    Weather,
-    WeatherError,
-    utc_offsets_s,
-)
-
-_DAY_S = 86400.0
+from sim.weather_series import CANONICAL, DEFAULT_CO2OUT_PPM, Site, Weather, WeatherError
 
 
 def seasonal_mean_temp_c(latitude_deg: float, day_of_year: np.ndarray | float) -> np.ndarray:
@@ -109,7 +101,7 @@ def synthetic_weather(
         raise WeatherError(f"synthetic weather: latitude {site.latitude_deg} is not in -90..90")
     d0 = _parse_start(start)
     t0 = datetime(d0.year, d0.month, d0.day, tzinfo=site.tz).timestamp()
-    n = max(1, round(days * _DAY_S / step_s))
+    n = max(1, round(days * DAY_S / step_s))
     time_s = t0 + np.arange(n) * float(step_s)
     rng = np.random.default_rng(seed)
     lat, lon = site.latitude_deg, site.longitude_deg
@@ -133,15 +125,15 @@ def synthetic_weather(
 
     # Temperature: seasonal mean + slow weather noise + daily sine peaking 3 h after solar noon.
     local = time_s + utc_offsets_s(time_s, site.tz)
-    local_day = np.floor(local / _DAY_S).astype("int64").astype("datetime64[D]")
+    local_day = np.floor(local / DAY_S).astype("int64").astype("datetime64[D]")
     year_start = local_day.astype("datetime64[Y]").astype("datetime64[D]")
     doy_rows = (local_day - year_start).astype(np.float64) + 1.0
     base = (
         np.full(n, float(mean_temp_c))
         if mean_temp_c is not None
-        else seasonal_mean_temp_c(lat, doy_rows + np.mod(local, _DAY_S) / _DAY_S)
+        else seasonal_mean_temp_c(lat, doy_rows + np.mod(local, DAY_S) / DAY_S)
     )
-    synoptic = 2.5 * _smooth_noise(rng, time_s, 2 * _DAY_S, 3 * 3600.0)
+    synoptic = 2.5 * _smooth_noise(rng, time_s, 2 * DAY_S, 3 * 3600.0)
     slow_cloud = np.convolve(cloud, np.ones(min(n, 25)) / min(n, 25), mode="same")
     if daily_range_c is None:
         noon_clear = clear_sky_global_w_m2(90.0 - abs(lat - _declination_deg(doy_rows)))
@@ -158,7 +150,7 @@ def synthetic_weather(
 
     # Humidity: dew point follows the daily mean, further below it under clear skies, so RH
     # is high at night and falls as the air warms.
-    depression = 1.0 + 5.0 * (1.0 - slow_cloud) + 1.0 * _smooth_noise(rng, time_s, _DAY_S, 3600.0)
+    depression = 1.0 + 5.0 * (1.0 - slow_cloud) + 1.0 * _smooth_noise(rng, time_s, DAY_S, 3600.0)
     dew = base + synoptic - np.maximum(depression, 0.2) - 0.2 * daily_range
     rh = np.clip(
         100.0 * saturation_vapour_pressure_pa(dew) / saturation_vapour_pressure_pa(tout), 15, 100
@@ -166,7 +158,7 @@ def synthetic_weather(
 
     wind = mean_wind_m_s * np.exp(0.45 * _smooth_noise(rng, time_s, 8 * 3600.0, 1800.0) - 0.1)
     wind *= 1.0 + 0.25 * np.cos(2 * math.pi * (solar_hour - 14.0) / 24.0)
-    wind_dir = np.mod(225.0 + 70.0 * _smooth_noise(rng, time_s, _DAY_S, 3600.0), 360.0)
+    wind_dir = np.mod(225.0 + 70.0 * _smooth_noise(rng, time_s, DAY_S, 3600.0), 360.0)
     rain_drive = _smooth_noise(rng, time_s, 3 * 3600.0, 1200.0)
     rain = ((cloud > 0.85) & (rain_drive > 0.6)).astype(np.float64)
 

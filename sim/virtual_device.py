@@ -24,9 +24,9 @@ from pymodbus.pdu.register_message import (
 )
 
 from drivers.codec import decode, encode
+from drivers.frames import Found, find_frame
 from drivers.nodes import NodeConfig, NodesConfig, load_nodes
 from drivers.regmap import Entry
-from drivers.rtu import Found, find_frame
 from sim.device_faults import FaultConfig, FaultInjector, FaultPlan
 
 ILLEGAL_FUNCTION = 1
@@ -108,7 +108,7 @@ class VirtualDevice:
         self._max_lag_s = max_lag_s
         self._lock = threading.RLock()
         self._nodes = {n.slave: n for n in self.config.nodes}
-        self._decoder = DecodePDU(is_server=True)
+        self._request_starts = [bytes((s, f)) for s in self._nodes for f in SUPPORTED_FUNCTIONS]
         self._framer = FramerRTU(DecodePDU(is_server=False))
         self._measurements = dict(self.plant.measurements())
         self._check_signals()
@@ -170,10 +170,8 @@ class VirtualDevice:
 
     # -- frames ----------------------------------------------------------------------------
     def find_request(self, buf: bytes | bytearray) -> Found | int | None:
-        """Locate the next request to one of our slaves in `buf` (see drivers.rtu.find_frame)."""
-        return find_frame(
-            buf, self._decoder, lambda d, f: d in self._nodes and f in SUPPORTED_FUNCTIONS
-        )
+        """Locate the next request to one of our slaves in `buf` (see drivers.frames.find_frame)."""
+        return find_frame(buf, self._request_starts, requests=True)
 
     def reply(self, request: ModbusPDU) -> Reply | None:
         """Handle one decoded request and return the reply bytes with faults applied."""
@@ -227,6 +225,11 @@ class VirtualDevice:
             )
             for i, w in enumerate(words):
                 image[e.address + i] = w
+        ident = node.regmap.identity
+        if ident is not None and ident.table == table:  # the device is what its map expects
+            words = encode(ident.lo, ident.kind, 1.0, 0.0, ident.word_order, saturate=True)
+            for i, w in enumerate(words):
+                image[ident.address + i] = w
         return image
 
     def _read(self, node: NodeConfig, table: str, request: ModbusPDU) -> list[int]:
@@ -264,6 +267,11 @@ class VirtualDevice:
         self.writes += 1
         self.last_write = self._clock()
         self.safe_state = False
+
+    def plant_state(self) -> tuple[float, dict[str, object]]:
+        """(plant time, the plant's saved state) taken between two steps, for a restart."""
+        with self._lock:
+            return float(self.plant.time_s), self.plant.save_state()  # type: ignore[attr-defined]
 
     def status(self) -> dict[str, object]:
         """Counters for logs and tests: requests, writes, watchdog, injected faults, plant time."""

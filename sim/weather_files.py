@@ -1,7 +1,8 @@
 """Weather files: the WUR 5-min format, the GreenLight reference year, and column-mapped CSVs.
 
 Each is parsed, its local times turned into UTC, put on a regular grid with short gaps
-interpolated, and completed with the derived signals (sim.sky) into a `sim.weather.Weather`.
+interpolated, and completed with the derived signals (sim.sky) into a `Weather`
+(sim.weather_series). `parse_times` is also the time parser for logged compartments.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ import csv
 import gzip
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import numpy as np
 
+from sim.csv_errors import csv_error_text
+from sim.local_time import DAY_S, EXCEL_EPOCH_DAYS, fmt_duration, fmt_local, local_to_utc
 from sim.sky import cloud_fraction_from_radiation, sky_temperature_c, sky_temperature_from_pyrgeo
-from sim.weather import (
-    _DAY_S,
-    _EXCEL_EPOCH_DAYS,
+from sim.weather_series import (
     BLEISWIJK,
     CANONICAL,
     DEFAULT_CO2OUT_PPM,
@@ -30,9 +32,6 @@ from sim.weather import (
     Site,
     Weather,
     WeatherError,
-    _fmt_duration,
-    _fmt_local,
-    _wall_offsets,
 )
 
 _WUR_COLUMNS = {
@@ -103,14 +102,27 @@ def _read_text(path: Path) -> str:
     return raw.decode("utf-8-sig", errors="replace")
 
 
-def _header(text: str, name: str) -> _Table:
+def _records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of every CSV record; a broken record raises WeatherError."""
     reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise WeatherError(f"{name}: line {reader.line_num}: {csv_error_text(exc)}") from None
+        yield reader.line_num, rec
+
+
+def _header(text: str, name: str) -> _Table:
+    records = _records(text, name)
     try:
-        first = next(reader)
+        line, first = next(records)
     except StopIteration:
         raise WeatherError(f"{name}: empty file; expected a CSV header line") from None
     names = [f.strip() for f in first]
-    return _Table(names, reader.line_num, text)
+    return _Table(names, line, text)
 
 
 def _float_columns(table: _Table, cols: list[int], name: str) -> np.ndarray:
@@ -129,16 +141,16 @@ def _float_columns(table: _Table, cols: list[int], name: str) -> np.ndarray:
     except ValueError:
         pass
     # Slow path: empty cells, stray quotes, or a bad cell that must be reported by line.
-    reader = csv.reader(io.StringIO(table.text))
-    next(reader)
+    records = _records(table.text, name)
+    next(records)
     rows = []
-    for rec in reader:
+    for line, rec in records:
         if not rec or all(not f.strip() for f in rec):
             continue
         row = []
         for c in cols:
             cell = rec[c] if c < len(rec) else ""
-            where = f"{name}: line {reader.line_num}, column {table.names[c]!r}"
+            where = f"{name}: line {line}, column {table.names[c]!r}"
             row.append(_cell_value(cell, where))
         rows.append(row)
     return np.array(rows, dtype=np.float64).reshape(-1, len(cols))
@@ -157,36 +169,23 @@ def _cell_value(cell: str, where: str) -> float:
 
 def _column_index(table: _Table, column: str, key: str, name: str) -> int:
     try:
-        return table.names.index(column)
+        index = table.names.index(column)
     except ValueError:
         raise WeatherError(
             f"{name}: no column {column!r} (for {key}); the file has: {', '.join(table.names)}"
         ) from None
+    if table.names.count(column) > 1:
+        where = [str(i + 1) for i, n in enumerate(table.names) if n == column]
+        raise WeatherError(
+            f"{name}: the header names column {column!r} twice (columns {', '.join(where)}); "
+            "rename one so it is clear which holds the data"
+        )
+    return index
 
 
 def _reference_names(names: list[str]) -> list[str]:
     """'To\\n[C]' -> 'To': the reference year's headers carry the unit on a second line."""
     return [n.split()[0] if n.split() else n for n in names]
-
-
-def _local_to_utc(local_s: np.ndarray, tz: tzinfo) -> tuple[np.ndarray, np.ndarray]:
-    """UTC seconds of naive local wall-clock seconds, and a mask of rows to keep.
-
-    Ambiguous times (the repeated autumn hour) are the first occurrence unless the clock steps
-    back into the repeat; times that do not exist (the skipped spring hour) are dropped.
-    """
-    off0, off1 = _wall_offsets(local_s, tz)
-    ambiguous = off0 > off1
-    keep = ~(off0 < off1)
-    utc = local_s - off0
-    back = np.nonzero(np.diff(local_s) <= 0)[0] + 1
-    for i in back:
-        if ambiguous[i] and local_s[i - 1] - local_s[i] < off0[i] - off1[i] + 1e-6:
-            j = i
-            while j < len(local_s) and ambiguous[j] and (j == i or local_s[j] > local_s[j - 1]):
-                utc[j] = local_s[j] - off1[j]
-                j += 1
-    return utc, keep
 
 
 def _check_increasing(utc: np.ndarray, lines: np.ndarray, tz: tzinfo, name: str) -> None:
@@ -195,15 +194,21 @@ def _check_increasing(utc: np.ndarray, lines: np.ndarray, tz: tzinfo, name: str)
         i = int(bad[0]) + 1
         raise WeatherError(
             f"{name}: time runs backwards at line {int(lines[i])} "
-            f"({_fmt_local(utc[i], tz)} after {_fmt_local(utc[i - 1], tz)}); "
+            f"({fmt_local(utc[i], tz)} after {fmt_local(utc[i - 1], tz)}); "
             "times must increase (only the repeated autumn daylight-saving hour may step back)"
         )
 
 
-def _parse_times(
+def parse_times(
     cells: list[str], lines: np.ndarray, time_format: str | None, tz: tzinfo, name: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """UTC seconds and keep-mask from the time column's text cells."""
+    """UTC epoch seconds and a keep-mask from a time column's text cells.
+
+    `time_format` None reads ISO 8601 (all with an offset, or all naive local time at `tz`); a
+    strptime pattern reads naive local time; "excel" is a local serial day, "unix"/"epoch" UTC
+    seconds. Rows whose local time does not exist (the skipped spring hour) are masked out. `lines`
+    (file line of each cell) and `name` (the file) word the WeatherError a bad cell raises.
+    """
     n = len(cells)
     if time_format in ("excel", "unix", "epoch"):
         try:
@@ -215,8 +220,8 @@ def _parse_times(
                 f"(time_format={time_format!r})"
             ) from None
         if time_format == "excel":
-            local = np.round((x - _EXCEL_EPOCH_DAYS) * _DAY_S)
-            return _local_to_utc(local, tz)
+            local = np.round((x - EXCEL_EPOCH_DAYS) * DAY_S)
+            return local_to_utc(local, tz)
         return x, np.ones(n, dtype=bool)
     aware = np.zeros(n, dtype=bool)
     secs = np.empty(n)
@@ -249,7 +254,22 @@ def _parse_times(
             f"{name}: line {int(lines[k])}: time {cells[k]!r} mixes naive and offset times; "
             "use one kind for the whole file"
         )
-    return _local_to_utc(secs, tz)
+    return local_to_utc(secs, tz)
+
+
+def _check_finite(
+    cols: dict[str, np.ndarray], mapping: dict[str, str], lines: np.ndarray, name: str
+) -> None:
+    """Refuse inf at load, before any season runs on it (missing cells are NaN, not inf)."""
+    for key, v in cols.items():
+        bad = np.nonzero(np.isinf(v))[0]
+        if bad.size:
+            k = int(bad[0])
+            raise WeatherError(
+                f"{name}: line {int(lines[k])}, column {mapping[key]!r} ({key}): {v[k]} is not "
+                "a finite number; give a value or leave the cell empty (short gaps are "
+                "interpolated)"
+            )
 
 
 def _is_float(s: str) -> bool:
@@ -294,14 +314,14 @@ def _regular(
             else:
                 merged.append([a, b])
         shown = "; ".join(
-            f"{_fmt_local(a, tz)} to {_fmt_local(b, tz)} ({_fmt_duration(b - a + step_s)})"
+            f"{fmt_local(a, tz)} to {fmt_local(b, tz)} ({fmt_duration(b - a + step_s)})"
             for a, b in merged[:4]
         )
         more = f"; and {len(merged) - 4} more" if len(merged) > 4 else ""
+        what = f"{name}: {len(merged)} gap(s) longer than 1 h (local time): {shown}{more}; "
         raise WeatherError(
-            f"{name}: {len(merged)} gap(s) longer than 1 h (local time): {shown}{more}; "
-            "shorter gaps are interpolated; to interpolate these too pass fill_gaps=True "
-            "(--fill-gaps on the command line)"
+            what + "shorter gaps are interpolated; to interpolate these too pass fill_gaps=True",
+            cli=what + "shorter gaps are interpolated; to interpolate these too add --fill-gaps",
         )
     return grid, out
 
@@ -364,12 +384,16 @@ def load_weather(
         kind = "reference"
         cyclic = True
     else:
-        raise WeatherError(
+        what = (
             f"{name}: unknown weather columns ({', '.join(table.names[:12])}); expected the WUR "
             "format ('%time', Tout, Rhout, Iglob, Windsp, ...), the reference-year format "
-            "(t, Io, vo, To, Tsky, RH) or a columns= mapping such as "
-            "{'time': 'Date', 'tout_c': 'T', 'rhout_pct': 'RH', 'iglob_w_m2': 'Glob', "
-            "'wind_m_s': 'Wind'}"
+            "(t, Io, vo, To, Tsky, RH) or "
+        )
+        raise WeatherError(
+            what + "a columns= mapping such as {'time': 'Date', 'tout_c': 'T', "
+            "'rhout_pct': 'RH', 'iglob_w_m2': 'Glob', 'wind_m_s': 'Wind'}",
+            cli=what + "--weather-columns naming this file's columns, e.g. "
+            "--weather-columns time=Date,tout_c=T,rhout_pct=RH,iglob_w_m2=Glob,wind_m_s=Wind",
         )
 
     keys = [k for k in mapping if k != "time"]
@@ -382,18 +406,19 @@ def load_weather(
         raw_t = data[:, 0]
         cols = {k: data[:, i + 1] for i, k in enumerate(keys)}
         if kind == "wur":
-            local = np.round((raw_t - _EXCEL_EPOCH_DAYS) * _DAY_S)
-            utc, keep = _local_to_utc(local, tz)
+            local = np.round((raw_t - EXCEL_EPOCH_DAYS) * DAY_S)
+            utc, keep = local_to_utc(local, tz)
         else:
             # t = seconds since 1 Jan 00:00 UTC at the end of each hour's average; centre it.
             utc = datetime(REFERENCE_YEAR, 1, 1, tzinfo=UTC).timestamp() + raw_t - 1800.0
             keep = np.ones(len(utc), dtype=bool)
     else:
         cells, cols, lines = _read_mapped(table, time_idx, keys, col_idx, name)
-        utc, keep = _parse_times(cells, lines, time_format, tz, name)
+        utc, keep = parse_times(cells, lines, time_format, tz, name)
 
     if len(utc) == 0:
         raise WeatherError(f"{name}: no data rows after the header")
+    _check_finite(cols, mapping, lines, name)
     utc, lines = utc[keep], lines[keep]
     cols = {k: v[keep] for k, v in cols.items()}
     _check_increasing(utc, lines, tz, name)
@@ -430,7 +455,7 @@ def _reference_grid(
     utc: np.ndarray, cols: dict[str, np.ndarray], name: str
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The typical year on whole UTC hours of `REFERENCE_YEAR`, interpolated cyclically."""
-    period = 365 * _DAY_S
+    period = 365 * DAY_S
     if len(utc) != 8760 or abs(utc[-1] - utc[0] - (period - 3600)) > 1:
         raise WeatherError(
             f"{name}: a reference year needs 8760 hourly rows (t = 3600 .. 31536000), "
@@ -449,16 +474,27 @@ def _check_mapping(columns: dict[str, str], table: _Table, name: str) -> dict[st
     allowed = ("time", *CANONICAL, PYRGEO_KEY)
     for key in columns:
         if key not in allowed:
+            keys = f"allowed keys: {', '.join(allowed)}"
             raise WeatherError(
-                f"{name}: unknown key {key!r} in columns; allowed keys: {', '.join(allowed)}"
+                f"{name}: unknown key {key!r} in columns; {keys}",
+                cli=f"--weather-columns: unknown name {key!r}; {keys}",
             )
     missing = [k for k in ("time", *REQUIRED) if k not in columns]
     if missing:
+        need = f"{', '.join(missing)}; required: time, {', '.join(REQUIRED)}"
         raise WeatherError(
-            f"{name}: columns mapping lacks required key(s) {', '.join(missing)}; "
-            f"required: time, {', '.join(REQUIRED)}"
+            f"{name}: columns mapping lacks required key(s) {need}",
+            cli=f"--weather-columns lacks {need}",
         )
+    by_column: dict[str, str] = {}
     for key, col in columns.items():
+        if col in by_column:
+            what = f"column {col!r} is mapped to both {by_column[col]} and {key}"
+            raise WeatherError(
+                f"{name}: {what} in columns; map each signal to its own column",
+                cli=f"--weather-columns: {what}; map each signal to its own column",
+            )
+        by_column[col] = key
         _column_index(table, col, key, name)
     return dict(columns)
 
@@ -466,24 +502,22 @@ def _check_mapping(columns: dict[str, str], table: _Table, name: str) -> dict[st
 def _read_mapped(
     table: _Table, time_idx: int, keys: list[str], col_idx: list[int], name: str
 ) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
-    reader = csv.reader(io.StringIO(table.text))
-    next(reader)
+    records = _records(table.text, name)
+    next(records)
     cells: list[str] = []
     lines: list[int] = []
     rows: list[list[float]] = []
     width = len(table.names)
-    for rec in reader:
+    for line, rec in records:
         if not rec or all(not f.strip() for f in rec):
             continue
         if len(rec) < width:
-            raise WeatherError(
-                f"{name}: line {reader.line_num} has {len(rec)} fields, the header {width}"
-            )
+            raise WeatherError(f"{name}: line {line} has {len(rec)} fields, the header {width}")
         cells.append(rec[time_idx])
-        lines.append(reader.line_num)
+        lines.append(line)
         row = []
         for key, c in zip(keys, col_idx, strict=True):
-            where = f"{name}: line {reader.line_num}, column {table.names[c]!r} ({key})"
+            where = f"{name}: line {line}, column {table.names[c]!r} ({key})"
             row.append(_cell_value(rec[c], where))
         rows.append(row)
     data = np.array(rows, dtype=np.float64).reshape(-1, len(keys))

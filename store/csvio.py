@@ -21,7 +21,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from store import events, rollups, timeseries
-from store.db import Store, quote
+from store.db import Store
 from store.errors import CsvImportError, QueryError
 
 #: climate.csv columns after `time` (the same order as the simulator's climate.csv).
@@ -111,8 +111,9 @@ def _pick(sources, columns, got: Mapping[str, float | None]) -> list[float | Non
 def _raw_rows(store, sources, used, columns, lo, hi):
     if not used:
         return
+    # samples flagged bad are left empty, as in the rollup means: the sensor did not say them
     sql = (
-        f"SELECT t_ms, {', '.join(quote(s) for s in used)} FROM ticks "
+        f"SELECT t_ms, {', '.join(store.value_expr(s) for s in used)} FROM ticks "
         "WHERE t_ms >= ? AND t_ms < ? ORDER BY t_ms"
     )
     for row in store.conn.execute(sql, (lo, hi)):
@@ -183,10 +184,19 @@ def parse_time(text: str, where: str) -> float:
     return t.timestamp()
 
 
-def read_csv(path: str | Path, channels: Mapping[str, str]) -> list[timeseries.Row]:
+def read_csv(
+    path: str | Path,
+    channels: Mapping[str, str],
+    *,
+    limits: Mapping[str, tuple[float, float]] | None = None,
+    latest_s: float | None = None,
+) -> list[timeseries.Row]:
     """Check a whole climate CSV and return its tick rows; `channels` maps allowed CSV columns
-    to database channels. Refuses unknown columns, bad times, non-numbers, duplicate times."""
+    to database channels. Refuses unknown columns, bad times, non-numbers, duplicate times,
+    values outside `limits` (CSV column -> plausible lo..hi, both included) and times after
+    `latest_s` (UTC seconds; the caller's wall clock plus a tolerance)."""
     path = Path(path)
+    limits = limits or {}
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -223,9 +233,15 @@ def read_csv(path: str | Path, channels: Mapping[str, str]) -> list[timeseries.R
                     continue
                 if len(fields) != len(header):
                     raise CsvImportError(_field_count(path, line_no, header, fields))
-                t_ms = timeseries.to_ms(
-                    parse_time(fields[0], f"{path}, row {line_no}, column time")
-                )
+                where = f"{path}, row {line_no}, column time"
+                t_s = parse_time(fields[0], where)
+                if latest_s is not None and t_s > latest_s:
+                    raise CsvImportError(
+                        f"{where}: {fields[0].strip()!r} is in the future (latest allowed "
+                        f"{_iso(timeseries.to_ms(latest_s), ZoneInfo('UTC'))}); "
+                        "fix the time or the clock"
+                    )
+                t_ms = timeseries.to_ms(t_s)
                 if t_ms in seen:
                     raise CsvImportError(
                         f"{path}, row {line_no}, column time: {fields[0]!r} repeats row "
@@ -234,7 +250,8 @@ def read_csv(path: str | Path, channels: Mapping[str, str]) -> list[timeseries.R
                 seen[t_ms] = line_no
                 values: dict[str, float | int | None] = {}
                 for name, target, text in zip(header[1:], targets, fields[1:], strict=True):
-                    values[target] = _cell(text, f"{path}, row {line_no}, column {name}")
+                    where = f"{path}, row {line_no}, column {name}"
+                    values[target] = _in_range(_cell(text, where), limits.get(name), name, where)
                 rows.append((t_ms, None, values))
         except (csv.Error, UnicodeDecodeError) as exc:
             raise CsvImportError(f"{path}, row {reader.line_num}: cannot parse ({exc})") from None
@@ -269,11 +286,30 @@ def _cell(text: str, where: str) -> float | None:
     return x
 
 
+def _in_range(
+    x: float | None, limit: tuple[float, float] | None, name: str, where: str
+) -> float | None:
+    if x is None or limit is None or limit[0] <= x <= limit[1]:
+        return x
+    raise CsvImportError(
+        f"{where}: {x:g} is outside the plausible range of {name}, "
+        f"{limit[0]:g}..{limit[1]:g}; fix or empty the cell"
+    )
+
+
 def import_csv(
-    store: Store, path: str | Path, channels: Mapping[str, str], who: str = "serra db import"
+    store: Store,
+    path: str | Path,
+    channels: Mapping[str, str],
+    who: str = "serra db import",
+    *,
+    limits: Mapping[str, tuple[float, float]] | None = None,
+    latest_s: float | None = None,
 ) -> int:
-    """Import a climate CSV all-or-nothing (one transaction, with a `data_import` event)."""
-    rows = read_csv(path, channels)
+    """Import a climate CSV all-or-nothing (one transaction, with a `data_import` event).
+
+    The file is checked whole first (`read_csv`, with `limits` and `latest_s`)."""
+    rows = read_csv(path, channels, limits=limits, latest_s=latest_s)
     try:
         _write_import(store, path, channels, rows, who)
     except sqlite3.Error as exc:

@@ -180,6 +180,33 @@ class Store:
         self.close()
 
 
+def _check_writable(conn: sqlite3.Connection, path: str) -> None:
+    """Refuse now, not at the first record, a file this process cannot write.
+
+    SQLite opens a read-only file (or one whose folder does not let it create the -wal and
+    -shm files) for reading without complaint, and even BEGIN IMMEDIATE succeeds on it; only
+    a statement that writes fails. A no-op DELETE, rolled back, is such a statement.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM meta WHERE 0")
+        finally:
+            conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc):
+            raise
+        raise _read_only(path, exc) from None
+
+
+def _read_only(path: str, exc: Exception) -> StoreError:
+    name = Path(path).name
+    return StoreError(
+        f"{path}: the database is read-only ({exc}); give this user write access to the "
+        f"file and to its folder (SQLite creates {name}-wal and {name}-shm there)"
+    )
+
+
 def open_store(
     path: str | Path, *, readonly: bool = False, busy_timeout_s: float = 10.0, create: bool = True
 ) -> Store:
@@ -224,9 +251,12 @@ def open_store(
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             migrations.migrate(db)
+            _check_writable(conn, path)
         return Store(db, path, readonly)
     except sqlite3.OperationalError as exc:
         conn.close()
+        if not readonly and "readonly" in str(exc):
+            raise _read_only(path, exc) from None
         raise StoreError(f"{path}: cannot use the database ({exc})") from None
     except sqlite3.DatabaseError as exc:
         conn.close()

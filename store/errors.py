@@ -15,6 +15,10 @@ class RecordingError(StoreError):
     """Records could not be written; they are kept in a bounded queue and retried."""
 
 
+class TimeOrderError(RecordingError):
+    """A record was refused because it goes back in time (another timeline); not kept."""
+
+
 class CsvImportError(StoreError):
     """A CSV file was refused; the message names the row and the column."""
 

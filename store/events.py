@@ -109,6 +109,20 @@ def search(
     ]
 
 
+def last_with(store: Store, kind: str, key: str) -> LoggedEvent | None:
+    """The event of `kind` written last whose data holds `key` (e.g. the rules of the last
+    `setpoint_change`), or None. "Last" is the order of writing, not of time."""
+    row = store.conn.execute(
+        "SELECT id, t_ms, kind, source, message, who, data FROM events "
+        "WHERE kind = ? AND json_type(data, ?) IS NOT NULL ORDER BY id DESC LIMIT 1",
+        (kind, "$." + key),
+    ).fetchone()
+    if row is None:
+        return None
+    i, t, k, s, m, w, d = row
+    return LoggedEvent(i, t / 1000.0, k, s, m, w, json.loads(d))
+
+
 def alarm_key(event: LoggedEvent) -> str:
     """Which alarm an event is about: data["alarm"] (or data["id"]), else its source."""
     return str(event.data.get("alarm", event.data.get("id", event.source)))

@@ -49,12 +49,18 @@ def note_written(store: Store, lo_ms: int, hi_ms: int) -> None:
         rebuild(store, lo_ms, min(hi_ms + 1, until5))
 
 
-def roll_up(store: Store) -> None:
-    """Roll up every complete bucket up to the one holding the newest tick (inside `write()`)."""
+def roll_up(store: Store, until_ms: int | None = None) -> None:
+    """Roll up every complete bucket up to the one holding the newest tick (inside `write()`).
+
+    `until_ms` (the caller's clock) caps "newest": a stray row far in the future never marks
+    the buckets between now and it as complete.
+    """
     row = store.conn.execute("SELECT MIN(t_ms), MAX(t_ms) FROM ticks").fetchone()
     if row[1] is None:
         return
     first, last = row
+    if until_ms is not None:
+        last = min(last, until_ms)
     target5 = _floor(last, STEP_MS["5m"])
     start5 = _meta_int(store, "rollup_5m_until_ms")
     start5 = _floor(first, STEP_MS["5m"]) if start5 is None else start5
@@ -135,18 +141,20 @@ def combine(ids: list[int]) -> str:
     return ", ".join(f"SUM(n_{cid}), SUM(sum_{cid}), MIN(min_{cid}), MAX(max_{cid})" for cid in ids)
 
 
-def apply_retention(store: Store, retention: Retention) -> dict[str, int]:
+def apply_retention(store: Store, retention: Retention, *, now_ms: int) -> dict[str, int]:
     """Roll up, then delete raw ticks (and 5-min rollups) past their period (inside `write()`).
 
-    The period is counted back from the newest tick, not the wall clock, so a simulated
-    greenhouse running faster than real time keeps the same span of raw data. Returns the
-    number of rows deleted per table (ticks, 5-min buckets).
+    The period is counted back from `now_ms`, the caller's clock: the control loop passes
+    its plant time (the newest tick it recorded), so a simulated greenhouse running faster
+    than real time keeps the same span of raw data, and a stray row dated in the future
+    (never the table's newest time) cannot push the cut-off past the real ticks. Returns
+    the number of rows deleted per table (ticks, 5-min buckets).
     """
-    roll_up(store)
+    roll_up(store, until_ms=now_ms)
     deleted = {"ticks": 0, "rollup_5m": 0}
-    last = store.conn.execute("SELECT MAX(t_ms) FROM ticks").fetchone()[0]
+    last = now_ms
     until1 = _meta_int(store, "rollup_1h_until_ms")
-    if last is None or until1 is None:
+    if until1 is None:
         return deleted
     if retention.raw_s is not None:
         cutoff = min(_floor(last - int(retention.raw_s * 1000), STEP_MS["1h"]), until1)

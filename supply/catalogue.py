@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sqlite3
 
 from supply import gs1
-from supply._base import ServiceBase, name_value
+from supply.connection import MAX_DAYS, MAX_QTY, SupplyDb, name_value
 from supply.errors import InputError, NotFoundError
 from supply.model import BAY_KINDS, ROLES, Bay, Product
 
@@ -14,6 +15,10 @@ _PRODUCT_COLUMNS = (
     "code, name, unit, pack_size, shelf_life_days, alert_days, removal_days, best_before_days, "
     "storage, bulk, gtin, lead_time_days, safety_stock, max_stock"
 )
+
+
+#: Largest walking-order number of a bay (SQLite integers overflow at 2**63).
+MAX_SEQUENCE = 10**9
 
 
 def storage_tags(text: str) -> frozenset[str]:
@@ -30,10 +35,17 @@ def check_product(p: Product) -> Product:
         value = getattr(p, field)
         if value is not None and not math.isfinite(value):
             raise InputError(f"product {code}: {field} must be a finite number, got {value}")
+        limit = MAX_DAYS if field == "lead_time_days" else MAX_QTY
+        if value is not None and abs(value) > limit:
+            raise InputError(f"product {code}: {field} must be at most {limit:g}, got {value:g}")
     if not p.pack_size > 0:
         raise InputError(f"product {code}: pack size must be > 0, got {p.pack_size}")
     if p.shelf_life_days is not None and p.shelf_life_days <= 0:
         raise InputError(f"product {code}: shelf life must be > 0 days, got {p.shelf_life_days}")
+    for field in ("shelf_life_days", "alert_days", "removal_days", "best_before_days"):
+        value = getattr(p, field)
+        if value is not None and value > MAX_DAYS:
+            raise InputError(f"product {code}: {field} must be at most {MAX_DAYS}, got {value}")
     for field in ("alert_days", "removal_days", "best_before_days"):
         value = getattr(p, field)
         if value < 0:
@@ -49,8 +61,8 @@ def check_product(p: Product) -> Product:
         raise InputError(f"product {code}: max stock must be > 0, got {p.max_stock}")
     gtin = p.gtin or None
     if gtin is not None:
-        if len(gtin) != 14 or not gtin.isdigit():
-            raise InputError(f"product {code}: GTIN must be 14 digits, got {gtin!r}")
+        if len(gtin) != 14 or not gs1.is_digits(gtin):
+            raise InputError(f"product {code}: GTIN must be 14 digits 0-9, got {gtin!r}")
         if gs1.check_digit(gtin[:13]) != int(gtin[13]):
             raise InputError(f"product {code}: GTIN {gtin} has a wrong check digit")
     storage = ",".join(sorted(storage_tags(p.storage)))
@@ -61,17 +73,20 @@ def _product(row: tuple) -> Product:
     return Product(*row[:9], bool(row[9]), *row[10:])
 
 
-class CatalogueMixin(ServiceBase):
+class Catalogue:
     """Products, warehouses, zones, bays and the people who may sign moves or override."""
+
+    def __init__(self, db: SupplyDb) -> None:
+        self.db = db
 
     def save_product(self, product: Product) -> None:
         """Add a product, or update the one with the same code."""
-        p = check_product(product)
-        values = dataclasses.astuple(p)
-        with self._write() as conn:
-            self._upsert_product(conn, values)
+        with self.db.write() as conn:
+            self.write_product(conn, product)
 
-    def _upsert_product(self, conn, values: tuple) -> None:
+    def write_product(self, conn: sqlite3.Connection, product: Product) -> None:
+        """Check a product and add or update it, inside the caller's write transaction."""
+        values = dataclasses.astuple(check_product(product))
         conn.execute(
             f"INSERT INTO supply_products ({_PRODUCT_COLUMNS}) "
             f"VALUES ({', '.join('?' * len(values))}) ON CONFLICT(code) DO UPDATE SET "
@@ -81,7 +96,7 @@ class CatalogueMixin(ServiceBase):
 
     def product(self, code: str) -> Product:
         """The product with this code, or `NotFoundError`."""
-        row = self.conn.execute(
+        row = self.db.conn.execute(
             f"SELECT {_PRODUCT_COLUMNS} FROM supply_products WHERE code = ?", (code,)
         ).fetchone()
         if row is None:
@@ -90,7 +105,7 @@ class CatalogueMixin(ServiceBase):
 
     def product_by_gtin(self, gtin: str) -> Product:
         """The product carrying this GTIN, or `NotFoundError`."""
-        row = self.conn.execute(
+        row = self.db.conn.execute(
             f"SELECT {_PRODUCT_COLUMNS} FROM supply_products WHERE gtin = ?", (gtin,)
         ).fetchone()
         if row is None:
@@ -99,17 +114,14 @@ class CatalogueMixin(ServiceBase):
 
     def products(self) -> list[Product]:
         """Every product, by code."""
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             f"SELECT {_PRODUCT_COLUMNS} FROM supply_products ORDER BY code"
         ).fetchall()
         return [_product(r) for r in rows]
 
-    def add_zone(self, warehouse: str, zone: str, storage: str = "") -> None:
-        """Add a zone (and its warehouse when new); `storage` tags what the zone offers."""
-        with self._write() as conn:
-            self._ensure_zone(conn, warehouse, zone, storage)
-
-    def _ensure_zone(self, conn, warehouse: str, zone: str, storage: str | None) -> int:
+    def _ensure_zone(
+        self, conn: sqlite3.Connection, warehouse: str, zone: str, storage: str | None
+    ) -> int:
         warehouse = name_value(warehouse, "warehouse code")
         zone = name_value(zone, "zone code")
         conn.execute("INSERT OR IGNORE INTO supply_warehouses (code) VALUES (?)", (warehouse,))
@@ -134,17 +146,24 @@ class CatalogueMixin(ServiceBase):
 
     def save_bay(self, bay: Bay, storage: str | None = None) -> None:
         """Add or update a bay (or silo); creates its warehouse and zone when new."""
-        with self._write() as conn:
-            self._save_bay(conn, bay, storage)
+        with self.db.write() as conn:
+            self.write_bay(conn, bay, storage)
 
-    def _save_bay(self, conn, bay: Bay, storage: str | None) -> None:
+    def write_bay(self, conn: sqlite3.Connection, bay: Bay, storage: str | None) -> None:
+        """Check a bay and add or update it, inside the caller's write transaction."""
         code = name_value(bay.code, "bay code")
         if bay.kind not in BAY_KINDS:
             raise InputError(f"bay {code}: kind {bay.kind!r} unknown; use one of {BAY_KINDS}")
-        if bay.capacity is not None and not bay.capacity > 0:
-            raise InputError(f"bay {code}: capacity must be > 0, got {bay.capacity}")
+        if bay.capacity is not None and not 0 < bay.capacity <= MAX_QTY:
+            raise InputError(
+                f"bay {code}: capacity must be > 0 and at most {MAX_QTY:g}, got {bay.capacity}"
+            )
         if bay.kind == "silo" and bay.capacity is None:
             raise InputError(f"silo {code}: give its capacity")
+        if not -MAX_SEQUENCE <= int(bay.sequence) <= MAX_SEQUENCE:
+            raise InputError(
+                f"bay {code}: sequence must lie within +-{MAX_SEQUENCE}, got {bay.sequence}"
+            )
         zone_id = self._ensure_zone(conn, bay.warehouse, bay.zone, storage)
         conn.execute(
             "INSERT INTO supply_bays (zone_id, code, kind, capacity, sequence) "
@@ -155,7 +174,7 @@ class CatalogueMixin(ServiceBase):
 
     def bays(self) -> list[Bay]:
         """Every bay and silo in walking order (warehouse, zone, sequence, code)."""
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT b.code, w.code, z.code, b.kind, b.capacity, b.sequence FROM supply_bays b "
             "JOIN supply_zones z ON z.id = b.zone_id "
             "JOIN supply_warehouses w ON w.id = z.warehouse_id "
@@ -165,7 +184,7 @@ class CatalogueMixin(ServiceBase):
 
     def bay_storage(self, code: str) -> frozenset[str]:
         """The storage tags the zone of this bay offers."""
-        row = self._one(
+        row = self.db.one(
             "SELECT z.storage FROM supply_bays b JOIN supply_zones z ON z.id = b.zone_id "
             "WHERE b.code = ?",
             (code,),
@@ -178,7 +197,7 @@ class CatalogueMixin(ServiceBase):
         if role not in ROLES:
             raise InputError(f"role {role!r} unknown; use one of {ROLES}")
         name = name_value(name, "person")
-        with self._write() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO supply_people (name, role) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET role = excluded.role",

@@ -9,29 +9,28 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from supply._base import iso, name_value, qty_value
-from supply.catalogue import CatalogueMixin, check_product
+from supply import columns
+from supply.catalogue import Catalogue
+from supply.connection import SupplyDb, iso, name_value, qty_value
 from supply.dates import parse_date
 from supply.errors import InputError, SupplyError
+from supply.ledger import Ledger
 from supply.model import Bay, Lot, Product
-from supply.reports import ReportsMixin
+from supply.reports import Reports
 
 IMPORT_KINDS = ("products", "bays", "lots")
 EXPORT_KINDS = ("products", "bays", "stock", "lots", "moves", "alerts")
-_PRODUCT_FIELDS = [f.name for f in dataclasses.fields(Product)]
-_BAY_FIELDS = ["code", "warehouse", "zone", "kind", "capacity", "sequence", "storage"]
-_LOT_FIELDS = ["product", "lot_no", "qty", "bay", "production_date", "expiry_date"]
-_REQUIRED = {
-    "products": ("code", "name"),
-    "bays": ("code", "warehouse", "zone"),
-    "lots": ("product", "lot_no", "qty", "bay"),
-}
-_ALLOWED = {"products": _PRODUCT_FIELDS, "bays": _BAY_FIELDS, "lots": _LOT_FIELDS}
+_PRODUCT_FIELDS = list(columns.PRODUCT_COLUMNS)
+_BAY_FIELDS = list(columns.BAY_COLUMNS)
+_REQUIRED = columns.REQUIRED
+_ALLOWED = columns.ALLOWED
 
 
 def _num(text: str, cast: Callable, column: str) -> object:
@@ -57,7 +56,13 @@ def _product_from(row: dict[str, str]) -> Product:
             kwargs[name] = text.lower() in ("1", "true", "yes")
         else:
             kwargs[name] = text
-    return check_product(Product(**kwargs))  # type: ignore[arg-type]
+    return Product(**kwargs)  # type: ignore[arg-type]  # checked by write_product
+
+
+def _local_time(t_ms: int) -> str:
+    """ISO 8601 local time with its UTC offset (the machine's zone, as the supply dates use)."""
+    spec = "seconds" if t_ms % 1000 == 0 else "milliseconds"
+    return datetime.fromtimestamp(t_ms / 1000.0, UTC).astimezone().isoformat(timespec=spec)
 
 
 def _cell(value: object) -> object:
@@ -68,8 +73,16 @@ def _cell(value: object) -> object:
     return iso(value) if hasattr(value, "isoformat") else value
 
 
-class CsvMixin(ReportsMixin, CatalogueMixin):
-    """`import_csv` and `export_csv` over the service's tables."""
+class CsvIO:
+    """`import_csv` and `export_csv` over the catalogue, the ledger and the alerts."""
+
+    def __init__(
+        self, db: SupplyDb, catalogue: Catalogue, ledger: Ledger, reports: Reports
+    ) -> None:
+        self.db = db
+        self.catalogue = catalogue
+        self.ledger = ledger
+        self.reports = reports
 
     def import_csv(self, kind: str, path: str | Path, who: str) -> int:
         """Import a CSV file of `kind` (products, bays or lots received); returns the row count.
@@ -95,6 +108,9 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
     def _import(self, kind: str, name: str, f: IO[str], who: str) -> int:
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise InputError(f"{name}: column {twice[0]!r} appears twice in the header; keep one")
         missing = [c for c in _REQUIRED[kind] if c not in header]
         if missing:
             raise InputError(f"{name}: missing column(s) {', '.join(missing)} for {kind}")
@@ -105,7 +121,7 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
                 f"{', '.join(_ALLOWED[kind])}"
             )
         count = 0
-        with self._write() as conn:
+        with self.db.write() as conn:
             for row_no, row in enumerate(reader, start=2):
                 try:
                     self._import_row(conn, kind, row, who)
@@ -114,7 +130,9 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
                 count += 1
         return count
 
-    def _import_row(self, conn, kind: str, row: dict[str, str], who: str) -> None:
+    def _import_row(
+        self, conn: sqlite3.Connection, kind: str, row: dict[str, str], who: str
+    ) -> None:
         extra = row.get(None)  # type: ignore[call-overload]  # cells beyond the header
         if extra:
             header = len(row) - 1
@@ -123,7 +141,7 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
             if not (row.get(column) or "").strip():
                 raise InputError(f"column {column} is empty")
         if kind == "products":
-            self._upsert_product(conn, dataclasses.astuple(_product_from(row)))
+            self.catalogue.write_product(conn, _product_from(row))
         elif kind == "bays":
             capacity = (row.get("capacity") or "").strip()
             sequence = (row.get("sequence") or "").strip()
@@ -136,14 +154,14 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
                 sequence=_num(sequence, int, "sequence") if sequence else 0,
             )
             storage = row.get("storage")
-            self._save_bay(conn, bay, storage.strip() if storage is not None else None)
+            self.catalogue.write_bay(conn, bay, storage.strip() if storage is not None else None)
         else:
             dates = {}
             for column in ("production_date", "expiry_date"):
                 text = (row.get(column) or "").strip()
                 dates[column] = parse_date(text, f"column {column}") if text else None
             q = qty_value(_num(row["qty"].strip(), float, "qty"), "column qty")
-            self._receive(
+            self.ledger.receive_in(
                 conn,
                 row["product"].strip(),
                 row["lot_no"],
@@ -161,28 +179,33 @@ class CsvMixin(ReportsMixin, CatalogueMixin):
         if kind not in EXPORT_KINDS:
             raise InputError(f"cannot export {kind!r}; exportable: {', '.join(EXPORT_KINDS)}")
         if kind == "products":
-            rows = (dataclasses.astuple(p) for p in self.products())
+            rows = (dataclasses.astuple(p) for p in self.catalogue.products())
             return _PRODUCT_FIELDS, ([_cell(v) for v in r] for r in rows)
         if kind == "bays":
-            bays = self.bays()
+            bays = self.catalogue.bays()
             return _BAY_FIELDS, (
                 [b.code, b.warehouse, b.zone, b.kind, _cell(b.capacity), b.sequence,
-                 ",".join(sorted(self.bay_storage(b.code)))]
+                 ",".join(sorted(self.catalogue.bay_storage(b.code)))]
                 for b in bays
             )  # fmt: skip
         if kind == "stock":
             header = ["product", "lot_id", "lot_no", "bay", "qty", "allocated", "expiry", "status"]
-            return header, ([_cell(v) for v in dataclasses.astuple(s)] for s in self.stock())
+            return header, ([_cell(v) for v in dataclasses.astuple(s)] for s in self.ledger.stock())
         if kind == "lots":
             header = [f.name for f in dataclasses.fields(Lot)]
-            return header, ([_cell(v) for v in dataclasses.astuple(lot)] for lot in self.lots())
+            return header, (
+                [_cell(v) for v in dataclasses.astuple(lot)] for lot in self.ledger.lots()
+            )
         if kind == "moves":
-            header = ["id", "t_ms", "kind", "product", "lot_id", "bay", "qty", "who", "reason",
+            header = ["id", "time", "kind", "product", "lot_id", "bay", "qty", "who", "reason",
                       "order_id"]  # fmt: skip
-            return header, ([_cell(v) for v in dataclasses.astuple(m)] for m in self.moves())
+            return header, (
+                [_cell(v) for v in (m.id, _local_time(m.t_ms), *dataclasses.astuple(m)[2:])]
+                for m in self.ledger.moves()
+            )
         header = ["product", "lot_id", "lot_no", "alert", "expiry", "days_left", "on_hand",
                   "expired"]  # fmt: skip
-        return header, ([_cell(v) for v in dataclasses.astuple(a)] for a in self.alerts())
+        return header, ([_cell(v) for v in dataclasses.astuple(a)] for a in self.reports.alerts())
 
     def export_csv(self, kind: str, out: str | Path | IO[str]) -> int:
         """Write an export as CSV to a path (atomically: temp file, then rename) or a stream.

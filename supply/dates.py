@@ -1,4 +1,9 @@
-"""Lot dates from shelf life and margins, and expiry buckets (DOMAIN.md section 6)."""
+"""Lot dates from shelf life and margins, and expiry buckets.
+
+The dates follow Odoo's lot model (expiration = production or receipt + shelf life; removal and
+alert dates = expiration minus their margins); the buckets are OpenBoxes' (expired, <=30, <=60,
+<=90, <=180, <=365 days).
+"""
 
 from __future__ import annotations
 

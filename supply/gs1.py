@@ -46,6 +46,12 @@ class Gs1:
     net_kg: float | None = None
 
 
+def is_digits(text: str) -> bool:
+    """True for ASCII 0-9 only: `str.isdigit` also passes superscripts and other scripts' digits,
+    which a barcode never holds (and `int` turns some into other numbers, some into errors)."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
 def check_digit(digits: str) -> int:
     """GS1 mod-10 check digit of `digits` (everything but the check digit itself)."""
     total = 0
@@ -139,7 +145,7 @@ def parse(code: str, today: date) -> Gs1:
             raise BarcodeError(f"AI {ai} needs {fixed} digits, got {len(value)} ({value!r})")
         if not value or len(value) > maximum:
             raise BarcodeError(f"AI {ai} needs 1 to {maximum} characters, got {len(value)}")
-        if charset == "digits" and not value.isdigit():
+        if charset == "digits" and not is_digits(value):
             raise BarcodeError(f"AI {ai} must be digits only, got {value!r}")
         if charset == "text" and not _TEXT.match(value):
             raise BarcodeError(f"AI {ai} has characters GS1 does not allow: {value!r}")

@@ -6,11 +6,12 @@ the same transaction, so on-hand is one indexed read and always equals the ledge
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from datetime import date
 
-from supply._base import DECIMALS, EPS, ServiceBase, iso, name_value, qty_value, to_date
 from supply.catalogue import storage_tags
+from supply.connection import DECIMALS, EPS, MAX_QTY, SupplyDb, iso, name_value, qty_value, to_date
 from supply.dates import lot_dates
 from supply.errors import InputError, LotBlockedError, StockError
 from supply.model import LOT_STATUSES, Lot, Move, StockLine
@@ -25,14 +26,21 @@ def _lot(row: tuple) -> Lot:
     return Lot(row[0], row[1], row[2], *(to_date(x) for x in row[3:8]), row[8])
 
 
-class LedgerMixin(ServiceBase):
-    """Lots, stock moves and balances."""
+class Ledger:
+    """Lots, stock moves and balances.
+
+    The methods taking `conn` run inside the caller's write transaction; orders, reports and the
+    CSV import build on them, so a receipt or an issue is booked the same way from everywhere.
+    """
+
+    def __init__(self, db: SupplyDb) -> None:
+        self.db = db
 
     # ---- lots -------------------------------------------------------------------------------
 
     def lot(self, lot_id: int) -> Lot:
         """The lot with this id, or `NotFoundError`."""
-        row = self._one(
+        row = self.db.one(
             f"SELECT {_LOT_COLUMNS} FROM supply_lots l JOIN supply_products p "
             "ON p.id = l.product_id WHERE l.id = ?",
             (lot_id,),
@@ -42,7 +50,7 @@ class LedgerMixin(ServiceBase):
 
     def find_lot(self, product: str, lot_no: str) -> Lot:
         """The lot `lot_no` of `product`, or `NotFoundError`."""
-        row = self._one(
+        row = self.db.one(
             f"SELECT {_LOT_COLUMNS} FROM supply_lots l JOIN supply_products p "
             "ON p.id = l.product_id WHERE p.code = ? AND l.lot_no = ?",
             (product, lot_no),
@@ -53,7 +61,7 @@ class LedgerMixin(ServiceBase):
     def lots(self, product: str | None = None) -> list[Lot]:
         """Every lot (of one product), earliest expiry first."""
         where, args = ("WHERE p.code = ?", (product,)) if product else ("", ())
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             f"SELECT {_LOT_COLUMNS} FROM supply_lots l JOIN supply_products p "
             f"ON p.id = l.product_id {where} "
             "ORDER BY l.expiry_date IS NULL, l.expiry_date, l.id",
@@ -64,56 +72,62 @@ class LedgerMixin(ServiceBase):
     def set_lot_status(self, lot_id: int, status: str, who: str, reason: str) -> None:
         """Put a lot in quarantine, release it, mark it expired or recalled (recorded).
 
-        Any status but available also takes the lot off every open order (see `_set_status`).
+        Any status but available also takes the lot off every open order (see `set_status`).
         """
         if status not in LOT_STATUSES:
             raise InputError(f"lot status {status!r} unknown; use one of {LOT_STATUSES}")
         who = name_value(who, "who")
         reason = name_value(reason, "reason")
-        with self._write() as conn:
-            self._set_status(conn, lot_id, status, who, reason)
+        with self.db.write() as conn:
+            self.set_status(conn, lot_id, status, who, reason)
 
-    def _set_status(
+    def set_status(
         self, conn: sqlite3.Connection, lot_id: int, status: str, who: str, reason: str
     ) -> None:
-        old = self._lot_row(lot_id)[5]
+        """Change a lot's status and record it; a blocked lot leaves every open order."""
+        old = self.db.lot_row(lot_id)[5]
         if old == status:
             return
         conn.execute("UPDATE supply_lots SET status = ? WHERE id = ?", (status, lot_id))
         conn.execute(
             "INSERT INTO supply_lot_events (lot_id, t_ms, from_status, to_status, who, reason) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (lot_id, self._t_ms(), old, status, who, reason),
+            (lot_id, self.db.t_ms(), old, status, who, reason),
         )
         if status != "available":
             # A blocked lot leaves every open order; `allocate`/`start_picking` refill them.
             for (order_id,) in conn.execute(
                 "SELECT DISTINCT order_id FROM supply_allocations WHERE lot_id = ?", (lot_id,)
             ).fetchall():
-                self._release_order(conn, order_id, lot_id)
+                self.release_allocations(conn, order_id, lot_id)
 
-    def _release(self, conn: sqlite3.Connection, lot_id: int, bay_id: int, q: float) -> None:
+    def release(self, conn: sqlite3.Connection, lot_id: int, bay_id: int, q: float) -> None:
+        """Give `q` allocated in a lot's bay back to free stock."""
         conn.execute(
             "UPDATE supply_stock SET allocated = MAX(ROUND(allocated - ?, 6), 0) "
             "WHERE lot_id = ? AND bay_id = ?",
             (q, lot_id, bay_id),
         )
 
-    def _release_order(
+    def release_allocations(
         self, conn: sqlite3.Connection, order_id: int, lot_id: int | None = None
     ) -> None:
-        sql = "SELECT lot_id, bay_id, qty FROM supply_allocations WHERE order_id = ?"
-        args: list = [order_id]
+        """Take an order's allocations (of one lot) back: free stock again, rows deleted."""
+        where = "order_id = ?"
+        args: tuple = (order_id,)
         if lot_id is not None:
-            sql += " AND lot_id = ?"
-            args.append(lot_id)
-        for lot, bay, q in conn.execute(sql, args).fetchall():
-            self._release(conn, lot, bay, q)
-        conn.execute(sql.replace("SELECT lot_id, bay_id, qty", "DELETE"), args)
+            where += " AND lot_id = ?"
+            args = (order_id, lot_id)
+        rows = conn.execute(
+            f"SELECT lot_id, bay_id, qty FROM supply_allocations WHERE {where}", args
+        ).fetchall()
+        for lot, bay, q in rows:
+            self.release(conn, lot, bay, q)
+        conn.execute(f"DELETE FROM supply_allocations WHERE {where}", args)
 
     def lot_events(self, lot_id: int) -> list[tuple[int, str, str, str, str]]:
         """(t_ms, from, to, who, reason) of every status change of a lot."""
-        return self.conn.execute(
+        return self.db.conn.execute(
             "SELECT t_ms, from_status, to_status, who, reason FROM supply_lot_events "
             "WHERE lot_id = ? ORDER BY id",
             (lot_id,),
@@ -130,7 +144,7 @@ class LedgerMixin(ServiceBase):
     ) -> tuple[int, int]:
         """(lot id, product id): the existing lot, or a new one with derived dates."""
         lot_no = name_value(lot_no, "lot number")
-        pid = self._product_id(product)
+        pid = self.db.product_id(product)
         row = conn.execute(
             "SELECT id, expiry_date, status FROM supply_lots WHERE product_id = ? AND lot_no = ?",
             (pid, lot_no),
@@ -154,7 +168,7 @@ class LedgerMixin(ServiceBase):
         d = lot_dates(
             production=production,
             expiry=expiry,
-            received=self.today(),
+            received=self.db.today(),
             shelf_life_days=shelf,
             alert_days=alert,
             removal_days=removal,
@@ -173,14 +187,14 @@ class LedgerMixin(ServiceBase):
                 iso(d.best_before),
                 iso(d.removal),
                 iso(d.alert),
-                self._t_ms(),
+                self.db.t_ms(),
             ),
         )
         return int(cur.lastrowid), pid
 
     # ---- moves ------------------------------------------------------------------------------
 
-    def _move(
+    def move(
         self,
         conn: sqlite3.Connection,
         kind: str,
@@ -202,7 +216,7 @@ class LedgerMixin(ServiceBase):
         if new < allocated - EPS:
             free = round(qty - allocated, DECIMALS)
             raise StockError(
-                f"lot id {lot_id} in bay {self._bay_code(bay_id)} has {free:g} free "
+                f"lot id {lot_id} in bay {self.db.bay_code(bay_id)} has {free:g} free "
                 f"({qty:g} on hand, {allocated:g} allocated); cannot take {-delta:g}"
             )
         if row is None:
@@ -226,13 +240,9 @@ class LedgerMixin(ServiceBase):
         cur = conn.execute(
             "INSERT INTO supply_moves (t_ms, kind, product_id, lot_id, bay_id, qty, who, reason, "
             "order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (self._t_ms(), kind, product_id, lot_id, bay_id, delta, who, reason, order_id),
+            (self.db.t_ms(), kind, product_id, lot_id, bay_id, delta, who, reason, order_id),
         )
         return int(cur.lastrowid)
-
-    def _bay_code(self, bay_id: int) -> str:
-        row = self.conn.execute("SELECT code FROM supply_bays WHERE id = ?", (bay_id,)).fetchone()
-        return row[0] if row else f"#{bay_id}"
 
     def _check_place(
         self, conn: sqlite3.Connection, product_id: int, bay_id: int, qty: float
@@ -285,21 +295,32 @@ class LedgerMixin(ServiceBase):
         """
         q = qty_value(qty)
         who = name_value(who, "who")
-        with self._write() as conn:
-            return self._receive(
+        with self.db.write() as conn:
+            return self.receive_in(
                 conn, product, lot_no, q, bay, who, production, expiry, best_before, order_id
             )
 
-    def _receive(
-        self, conn, product, lot_no, q, bay, who, production, expiry, best_before, order_id
+    def receive_in(
+        self,
+        conn: sqlite3.Connection,
+        product: str,
+        lot_no: str,
+        q: float,
+        bay: str,
+        who: str,
+        production: date | None,
+        expiry: date | None,
+        best_before: date | None,
+        order_id: int | None,
     ) -> int:
+        """Book a checked quantity in (find or create the lot, check the place); the lot id."""
         lot_id, pid = self._lot_for_receipt(conn, product, lot_no, production, expiry, best_before)
-        bay_id = self._bay_id(bay)
+        bay_id = self.db.bay_id(bay)
         self._check_place(conn, pid, bay_id, q)
-        self._move(conn, "receipt", lot_id, pid, bay_id, q, who, "", order_id)
+        self.move(conn, "receipt", lot_id, pid, bay_id, q, who, "", order_id)
         return lot_id
 
-    def _check_issuable(
+    def check_issuable(
         self,
         conn: sqlite3.Connection,
         lot_id: int,
@@ -310,10 +331,10 @@ class LedgerMixin(ServiceBase):
 
         Returns (manager, reason) when an override was used.
         """
-        _, _, lot_no, expiry, _, status = self._lot_row(lot_id)
+        _, _, lot_no, expiry, _, status = self.db.lot_row(lot_id)
         if status in ("recalled", "quarantine"):
             raise LotBlockedError(f"lot {lot_no} is {status}; it cannot be issued")
-        expired = status == "expired" or (expiry is not None and expiry <= iso(self.today()))
+        expired = status == "expired" or (expiry is not None and expiry <= iso(self.db.today()))
         if not expired:
             return None
         if manager is None or not (override_reason or "").strip():
@@ -329,13 +350,14 @@ class LedgerMixin(ServiceBase):
             )
         return manager, override_reason.strip()  # type: ignore[union-attr]
 
-    def _record_override(
+    def record_override(
         self, conn: sqlite3.Connection, lot_id: int, move_id: int, override: tuple[str, str]
     ) -> None:
+        """Record a manager's (manager, reason) override of an expired lot with its move."""
         conn.execute(
             "INSERT INTO supply_overrides (t_ms, lot_id, move_id, manager, reason) "
             "VALUES (?, ?, ?, ?, ?)",
-            (self._t_ms(), lot_id, move_id, *override),
+            (self.db.t_ms(), lot_id, move_id, *override),
         )
 
     def issue(
@@ -356,12 +378,12 @@ class LedgerMixin(ServiceBase):
         """
         q = qty_value(qty)
         who = name_value(who, "who")
-        with self._write() as conn:
-            _, pid, *_ = self._lot_row(lot_id)
-            override = self._check_issuable(conn, lot_id, manager, override_reason)
-            move_id = self._move(conn, "issue", lot_id, pid, self._bay_id(bay), -q, who, reason)
+        with self.db.write() as conn:
+            _, pid, *_ = self.db.lot_row(lot_id)
+            override = self.check_issuable(conn, lot_id, manager, override_reason)
+            move_id = self.move(conn, "issue", lot_id, pid, self.db.bay_id(bay), -q, who, reason)
             if override:
-                self._record_override(conn, lot_id, move_id, override)
+                self.record_override(conn, lot_id, move_id, override)
             return move_id
 
     def transfer(self, lot_id: int, from_bay: str, to_bay: str, qty: float, who: str) -> None:
@@ -370,12 +392,12 @@ class LedgerMixin(ServiceBase):
         who = name_value(who, "who")
         if from_bay == to_bay:
             raise InputError(f"transfer from bay {from_bay} to itself; give two different bays")
-        with self._write() as conn:
-            _, pid, *_ = self._lot_row(lot_id)
-            src, dst = self._bay_id(from_bay), self._bay_id(to_bay)
+        with self.db.write() as conn:
+            _, pid, *_ = self.db.lot_row(lot_id)
+            src, dst = self.db.bay_id(from_bay), self.db.bay_id(to_bay)
             self._check_place(conn, pid, dst, q)
-            self._move(conn, "transfer", lot_id, pid, src, -q, who, f"to {to_bay}")
-            self._move(conn, "transfer", lot_id, pid, dst, q, who, f"from {from_bay}")
+            self.move(conn, "transfer", lot_id, pid, src, -q, who, f"to {to_bay}")
+            self.move(conn, "transfer", lot_id, pid, dst, q, who, f"from {from_bay}")
 
     def adjust(self, lot_id: int, bay: str, delta: float, who: str, reason: str) -> int:
         """Correct a count (stocktake): signed `delta`, a reason is required."""
@@ -383,25 +405,27 @@ class LedgerMixin(ServiceBase):
             d = round(float(delta), DECIMALS)
         except (TypeError, ValueError):
             raise InputError(f"adjustment {delta!r} is not a number") from None
-        if d == 0 or d != d:
-            raise InputError(f"adjustment must be a non-zero number, got {delta}")
+        if d == 0 or not math.isfinite(d) or abs(d) > MAX_QTY:
+            raise InputError(
+                f"adjustment must be a non-zero number of at most {MAX_QTY:g}, got {delta}"
+            )
         who = name_value(who, "who")
         reason = name_value(reason, "adjustment reason")
-        with self._write() as conn:
-            _, pid, *_ = self._lot_row(lot_id)
-            bay_id = self._bay_id(bay)
+        with self.db.write() as conn:
+            _, pid, *_ = self.db.lot_row(lot_id)
+            bay_id = self.db.bay_id(bay)
             if d > 0:
                 self._check_place(conn, pid, bay_id, d)
-            return self._move(conn, "adjustment", lot_id, pid, bay_id, d, who, reason)
+            return self.move(conn, "adjustment", lot_id, pid, bay_id, d, who, reason)
 
     def scrap(self, lot_id: int, bay: str, qty: float, who: str, reason: str) -> int:
         """Write stock off (spoiled, expired, damaged): any lot status, reason required."""
         q = qty_value(qty)
         who = name_value(who, "who")
         reason = name_value(reason, "scrap reason")
-        with self._write() as conn:
-            _, pid, *_ = self._lot_row(lot_id)
-            return self._move(conn, "scrap", lot_id, pid, self._bay_id(bay), -q, who, reason)
+        with self.db.write() as conn:
+            _, pid, *_ = self.db.lot_row(lot_id)
+            return self.move(conn, "scrap", lot_id, pid, self.db.bay_id(bay), -q, who, reason)
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -412,17 +436,17 @@ class LedgerMixin(ServiceBase):
         where, args = [], []
         if product is not None:
             where.append("product_id = ?")
-            args.append(self._product_id(product))
+            args.append(self.db.product_id(product))
         if lot_id is not None:
             where.append("lot_id = ?")
             args.append(lot_id)
         if bay is not None:
             where.append("bay_id = ?")
-            args.append(self._bay_id(bay))
+            args.append(self.db.bay_id(bay))
         sql = "SELECT COALESCE(SUM(qty), 0) FROM supply_stock"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return round(float(self.conn.execute(sql, args).fetchone()[0]), DECIMALS)
+        return round(float(self.db.conn.execute(sql, args).fetchone()[0]), DECIMALS)
 
     def ledger_sum(self, lot_id: int, bay: str | None = None) -> float:
         """The sum of a lot's ledger moves (in one bay): what on-hand must equal."""
@@ -430,13 +454,13 @@ class LedgerMixin(ServiceBase):
         args: list = [lot_id]
         if bay is not None:
             sql += " AND bay_id = ?"
-            args.append(self._bay_id(bay))
-        return round(float(self.conn.execute(sql, args).fetchone()[0]), DECIMALS)
+            args.append(self.db.bay_id(bay))
+        return round(float(self.db.conn.execute(sql, args).fetchone()[0]), DECIMALS)
 
     def check_balances(self) -> list[tuple[int, int, float, float]]:
         """Where balances and ledger differ: (lot id, bay id, balance, ledger sum) per lot and bay,
         and (lot id, None, lot on-hand, sum of its bays) per lot. Empty when all agree."""
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "WITH led AS (SELECT lot_id, bay_id, ROUND(SUM(qty), 6) AS s FROM supply_moves "
             "GROUP BY lot_id, bay_id) "
             "SELECT led.lot_id, led.bay_id, COALESCE(st.qty, 0), led.s FROM led "
@@ -446,7 +470,7 @@ class LedgerMixin(ServiceBase):
             "WHERE NOT EXISTS (SELECT 1 FROM supply_moves m WHERE m.lot_id = st.lot_id "
             "AND m.bay_id = st.bay_id)"
         ).fetchall()
-        lots = self.conn.execute(
+        lots = self.db.conn.execute(
             "SELECT l.id, NULL, l.on_hand, COALESCE(SUM(s.qty), 0) AS st FROM supply_lots l "
             "LEFT JOIN supply_stock s ON s.lot_id = l.id GROUP BY l.id "
             "HAVING ABS(l.on_hand - st) > 1e-6"
@@ -456,9 +480,9 @@ class LedgerMixin(ServiceBase):
     def stock(self, product: str | None = None) -> list[StockLine]:
         """On-hand per lot and bay, earliest expiry first."""
         where, args = (
-            ("WHERE s.product_id = ?", (self._product_id(product),)) if product else ("", ())
+            ("WHERE s.product_id = ?", (self.db.product_id(product),)) if product else ("", ())
         )
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT p.code, l.id, l.lot_no, b.code, s.qty, s.allocated, l.expiry_date, l.status "
             "FROM supply_stock s JOIN supply_lots l ON l.id = s.lot_id "
             "JOIN supply_products p ON p.id = s.product_id JOIN supply_bays b ON b.id = s.bay_id "
@@ -482,11 +506,11 @@ class LedgerMixin(ServiceBase):
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
-        return [Move(*r) for r in self.conn.execute(sql, args).fetchall()]
+        return [Move(*r) for r in self.db.conn.execute(sql, args).fetchall()]
 
     def overrides(self, lot_id: int) -> list[tuple[int, int | None, str, str]]:
         """(t_ms, move id, manager, reason) of every expired-lot override of a lot."""
-        return self.conn.execute(
+        return self.db.conn.execute(
             "SELECT t_ms, move_id, manager, reason FROM supply_overrides WHERE lot_id = ? "
             "ORDER BY id",
             (lot_id,),

@@ -7,8 +7,6 @@ from datetime import date
 
 LOT_STATUSES = ("available", "quarantine", "recalled", "expired")
 ORDER_KINDS = ("purchase", "customer")
-ORDER_STATES = ("draft", "confirmed", "picking", "loaded", "delivered", "cancelled")
-MOVE_KINDS = ("receipt", "issue", "transfer", "adjustment", "scrap")
 BAY_KINDS = ("bay", "silo")
 ROLES = ("staff", "manager")
 

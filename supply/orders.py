@@ -11,9 +11,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from supply._base import DECIMALS, EPS, iso, name_value, qty_value, to_date
+from supply.connection import DECIMALS, EPS, SupplyDb, iso, name_value, qty_value, to_date
 from supply.errors import InputError, NotFoundError, StockError, TransitionError
-from supply.ledger import LedgerMixin
+from supply.ledger import Ledger
 from supply.model import ORDER_KINDS, Order, OrderEvent, OrderLine, PickLine, Receipt
 
 TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -34,8 +34,12 @@ TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-class OrdersMixin(LedgerMixin):
-    """Purchase and customer orders, allocation and loading."""
+class Orders:
+    """Purchase and customer orders, allocation and loading; stock moves go through the ledger."""
+
+    def __init__(self, db: SupplyDb, ledger: Ledger) -> None:
+        self.db = db
+        self.ledger = ledger
 
     def create_order(
         self,
@@ -61,30 +65,30 @@ class OrdersMixin(LedgerMixin):
             raise InputError("an order needs at least one line")
         if slot_start and slot_end and slot_end < slot_start:
             raise InputError(f"pick-up slot ends ({slot_end}) before it starts ({slot_start})")
-        with self._write() as conn:
+        with self.db.write() as conn:
             cur = conn.execute(
                 "INSERT INTO supply_orders (kind, party, state, slot_start, slot_end, note, "
                 "created_ms) VALUES (?, ?, 'draft', ?, ?, ?, ?)",
-                (kind, party, slot_start, slot_end, note, self._t_ms()),
+                (kind, party, slot_start, slot_end, note, self.db.t_ms()),
             )
             order_id = int(cur.lastrowid)
             for product, q in checked:
                 conn.execute(
                     "INSERT INTO supply_order_lines (order_id, product_id, qty) VALUES (?, ?, ?)",
-                    (order_id, self._product_id(product), q),
+                    (order_id, self.db.product_id(product), q),
                 )
             self._event(conn, order_id, "", "draft", who, "created")
             return order_id
 
     def order(self, order_id: int) -> Order:
         """The order with its lines, or `NotFoundError`."""
-        row = self._one(
+        row = self.db.one(
             "SELECT id, kind, party, state, slot_start, slot_end, note FROM supply_orders "
             "WHERE id = ?",
             (order_id,),
             f"unknown order {order_id}",
         )
-        lines = self.conn.execute(
+        lines = self.db.conn.execute(
             "SELECT ol.id, p.code, ol.qty FROM supply_order_lines ol JOIN supply_products p "
             "ON p.id = ol.product_id WHERE ol.order_id = ? ORDER BY ol.id",
             (order_id,),
@@ -100,25 +104,29 @@ class OrdersMixin(LedgerMixin):
         if state is not None:
             sql += " AND state = ?"
             args.append(state)
-        return [self.order(r[0]) for r in self.conn.execute(sql + " ORDER BY id", args)]
+        return [self.order(r[0]) for r in self.db.conn.execute(sql + " ORDER BY id", args)]
 
     def order_events(self, order_id: int) -> list[OrderEvent]:
         """Every recorded state change of an order, oldest first."""
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT t_ms, from_state, to_state, who, reason FROM supply_order_events "
             "WHERE order_id = ? ORDER BY id",
             (order_id,),
         ).fetchall()
         return [OrderEvent(*r) for r in rows]
 
-    def _event(self, conn, order_id: int, old: str, new: str, who: str, reason: str) -> None:
+    def _event(
+        self, conn: sqlite3.Connection, order_id: int, old: str, new: str, who: str, reason: str
+    ) -> None:
         conn.execute(
             "INSERT INTO supply_order_events (order_id, t_ms, from_state, to_state, who, reason) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (order_id, self._t_ms(), old, new, who, reason),
+            (order_id, self.db.t_ms(), old, new, who, reason),
         )
 
-    def _transition(self, conn, order_id: int, new: str, who: str, reason: str = "") -> str:
+    def _transition(
+        self, conn: sqlite3.Connection, order_id: int, new: str, who: str, reason: str = ""
+    ) -> str:
         row = conn.execute(
             "SELECT kind, state FROM supply_orders WHERE id = ?", (order_id,)
         ).fetchone()
@@ -140,14 +148,14 @@ class OrdersMixin(LedgerMixin):
     def confirm(self, order_id: int, who: str) -> None:
         """Confirm an order; a customer order gets its stock allocated FEFO (all or nothing)."""
         who = name_value(who, "who")
-        with self._write() as conn:
+        with self.db.write() as conn:
             if self._transition(conn, order_id, "confirmed", who) == "customer":
                 self._allocate(conn, order_id)
 
     def start_picking(self, order_id: int, who: str) -> list[PickLine]:
         """Hand a confirmed customer order to the loader; returns the pick list."""
         who = name_value(who, "who")
-        with self._write() as conn:
+        with self.db.write() as conn:
             self._transition(conn, order_id, "picking", who)
             self._allocate(conn, order_id)  # swaps lots that expired or were blocked since
         return self.pick_list(order_id)
@@ -162,7 +170,7 @@ class OrdersMixin(LedgerMixin):
     ) -> None:
         """The loader has loaded the pick list: issue every allocation from its bay."""
         who = name_value(who, "who")
-        with self._write() as conn:
+        with self.db.write() as conn:
             self._transition(conn, order_id, "loaded", who)
             rows = conn.execute(
                 "SELECT a.id, a.lot_id, a.bay_id, a.qty, l.product_id FROM supply_allocations a "
@@ -171,28 +179,28 @@ class OrdersMixin(LedgerMixin):
             ).fetchall()
             self._check_fully_allocated(conn, order_id)
             for _, lot_id, bay_id, q, pid in rows:
-                override = self._check_issuable(conn, lot_id, manager, override_reason)
-                self._release(conn, lot_id, bay_id, q)
-                move_id = self._move(
+                override = self.ledger.check_issuable(conn, lot_id, manager, override_reason)
+                self.ledger.release(conn, lot_id, bay_id, q)
+                move_id = self.ledger.move(
                     conn, "issue", lot_id, pid, bay_id, -q, who, f"order {order_id}", order_id
                 )
                 if override:
-                    self._record_override(conn, lot_id, move_id, override)
+                    self.ledger.record_override(conn, lot_id, move_id, override)
             conn.execute("DELETE FROM supply_allocations WHERE order_id = ?", (order_id,))
 
     def deliver(self, order_id: int, who: str) -> None:
         """The farmer has driven off with a loaded order."""
         who = name_value(who, "who")
-        with self._write() as conn:
+        with self.db.write() as conn:
             self._transition(conn, order_id, "delivered", who)
 
     def cancel(self, order_id: int, who: str, reason: str) -> None:
         """Cancel an order that is not loaded yet; its allocations are released."""
         who = name_value(who, "who")
         reason = name_value(reason, "cancel reason")
-        with self._write() as conn:
+        with self.db.write() as conn:
             self._transition(conn, order_id, "cancelled", who, reason)
-            self._release_order(conn, order_id)
+            self.ledger.release_allocations(conn, order_id)
 
     def receive_order(self, order_id: int, receipts: Iterable[Receipt], who: str) -> list[int]:
         """Receive a confirmed purchase order: book every receipt in, mark it delivered.
@@ -203,7 +211,7 @@ class OrdersMixin(LedgerMixin):
         receipts = list(receipts)
         if not receipts:
             raise InputError(f"order {order_id}: give at least one receipt")
-        with self._write() as conn:
+        with self.db.write() as conn:
             order = self.order(order_id)
             if order.kind != "purchase":
                 raise TransitionError(f"order {order_id} is a customer order; load it instead")
@@ -218,7 +226,7 @@ class OrdersMixin(LedgerMixin):
                     )
                 q = qty_value(r.qty, f"received quantity of {r.product}")
                 lots.append(
-                    self._receive(
+                    self.ledger.receive_in(
                         conn,
                         r.product,
                         r.lot_no,
@@ -238,7 +246,7 @@ class OrdersMixin(LedgerMixin):
     def allocate(self, order_id: int, who: str) -> None:
         """Allocate what a confirmed or picking customer order still misses (FEFO)."""
         who = name_value(who, "who")
-        with self._write() as conn:
+        with self.db.write() as conn:
             state = self.order(order_id).state
             if state not in ("confirmed", "picking"):
                 raise TransitionError(f"order {order_id} is {state}; only open orders allocate")
@@ -250,7 +258,7 @@ class OrdersMixin(LedgerMixin):
         Runs inside the caller's BEGIN IMMEDIATE transaction, so two connections allocating at
         once are serialised and never see (or hand out) the same free stock.
         """
-        today = iso(self.today())
+        today = iso(self.db.today())
         # Allocations that stopped being usable since (removal or expiry date reached, status
         # changed) are given back first, so the pick list never sends the loader to them.
         for (lot_id,) in conn.execute(
@@ -259,7 +267,7 @@ class OrdersMixin(LedgerMixin):
             "OR l.removal_date <= ? OR l.expiry_date <= ?)",
             (order_id, today, today),
         ).fetchall():
-            self._release_order(conn, order_id, lot_id)
+            self.ledger.release_allocations(conn, order_id, lot_id)
         lines = conn.execute(
             "SELECT ol.id, ol.product_id, p.code, p.unit, ol.qty - COALESCE("
             "(SELECT SUM(a.qty) FROM supply_allocations a WHERE a.line_id = ol.id), 0) "
@@ -308,9 +316,9 @@ class OrdersMixin(LedgerMixin):
 
     def fefo(self, product: str) -> list[tuple[int, str, float]]:
         """(lot id, bay, free quantity) of a product in the order FEFO would allocate them."""
-        pid = self._product_id(product)
-        rows = self._fefo_candidates(self.conn, pid, iso(self.today()))
-        return [(lot, self._bay_code(bay), round(free, DECIMALS)) for lot, bay, free in rows]
+        pid = self.db.product_id(product)
+        rows = self._fefo_candidates(self.db.conn, pid, iso(self.db.today()))
+        return [(lot, self.db.bay_code(bay), round(free, DECIMALS)) for lot, bay, free in rows]
 
     def _check_fully_allocated(self, conn: sqlite3.Connection, order_id: int) -> None:
         short = conn.execute(
@@ -327,7 +335,7 @@ class OrdersMixin(LedgerMixin):
 
     def allocated(self, order_id: int) -> float:
         """Total quantity currently allocated to an order."""
-        row = self.conn.execute(
+        row = self.db.conn.execute(
             "SELECT COALESCE(SUM(qty), 0) FROM supply_allocations WHERE order_id = ?", (order_id,)
         ).fetchone()
         return round(float(row[0]), DECIMALS)
@@ -336,7 +344,7 @@ class OrdersMixin(LedgerMixin):
         """Loading guidance: the allocations in walking order (warehouse, zone, bay sequence),
         one line per lot and bay."""
         self.order(order_id)
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT w.code, z.code, b.code, p.code, l.lot_no, ROUND(SUM(a.qty), 6), p.unit, "
             "l.expiry_date "
             "FROM supply_allocations a JOIN supply_lots l ON l.id = a.lot_id "

@@ -1,7 +1,7 @@
 """Demand forecasts and reorder suggestions (pure functions; no database).
 
 Demand comes from one of three places: the consumption history (issues per day), livestock head
-counts times daily intake (defaults from DOMAIN.md section 6), or the greenhouse's own daily use
+counts times daily intake (defaults in `DAILY_INTAKE_KG`), or the greenhouse's own daily use
 of water and fertiliser handed in as a number or a series. Supply does not import the simulator or
 the controllers: the caller passes the figures.
 """
@@ -15,7 +15,11 @@ from datetime import date
 
 from supply.errors import InputError
 
-#: Daily feed intake per head, kg as fed (DOMAIN.md section 6, mid-range values).
+#: Daily feed intake per head, kg as fed: mid-range of the usual feeding-guide ranges (finishing
+#: pig 1.7-2.2, laying hen 0.11-0.16). Lactating sow: the survey mean of 11.5 lb (range 8-15 lb,
+#: 3.6-6.8 kg) in Aherne, "Feeding the Lactating Sow", eXtension 2010. The finishing-pig,
+#: gestating-sow and laying-hen ranges, the dry-matter fractions and the broiler FCR below are
+#: common extension figures still waiting for a primary source; set them per farm.
 DAILY_INTAKE_KG: dict[str, float] = {
     "finishing_pig": 1.95,
     "lactating_sow": 5.2,
@@ -139,7 +143,8 @@ def suggest(
     rounded up to whole packs, then capped, rounded down to whole packs, at what is used before it
     reaches its removal date: FEFO first uses the stock still there when the order arrives
     (position - demand x lead time), so the cap is demand x (shelf life - removal margin) minus
-    that stock.
+    that stock. Without use (demand 0) a position below the safety stock is topped up to it in
+    whole packs, with no expiry cap (nothing says how fast it will be used).
     """
     for name, value in (
         ("daily demand", daily_demand),
@@ -157,15 +162,19 @@ def suggest(
     reorder_point = daily_demand * lead_time_days + safety_stock
     order_up_to = max_stock if max_stock is not None else reorder_point + daily_demand * review_days
     cap = None
-    if shelf_life_days is not None:
+    if shelf_life_days is not None and daily_demand > 0:
         ahead = max(position - daily_demand * lead_time_days, 0.0)
         cap = max(daily_demand * max(shelf_life_days - removal_days, 0) - ahead, 0.0)
-    if position > reorder_point:
+    if position > reorder_point or (position == reorder_point and daily_demand == 0):
         return Suggestion(product, daily_demand, position, reorder_point, order_up_to, 0.0, cap)
     need = max(order_up_to - position, 0.0)
     qty = math.ceil(need / pack_size - 1e-9) * pack_size
     note = ""
-    if cap is not None and qty > cap:
+    if daily_demand == 0:
+        # no use to forecast from: the safety stock is the grower's own floor, so top it up
+        # (whole packs) and leave the expiry cap out, as nothing says how fast it is used
+        note = "no use recorded: tops up to the safety stock"
+    elif cap is not None and qty > cap:
         qty = math.floor(cap / pack_size + 1e-9) * pack_size
         note = "capped so the order is used before it expires"
         if qty == 0:

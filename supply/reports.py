@@ -6,30 +6,38 @@ from collections.abc import Mapping
 from datetime import date
 
 from supply import gs1, reorder
-from supply._base import DECIMALS, iso, name_value, qty_value, to_date
+from supply.catalogue import Catalogue
+from supply.connection import DECIMALS, SupplyDb, iso, name_value, qty_value, to_date
 from supply.dates import BUCKET_NAMES, bucket
 from supply.errors import BarcodeError, InputError, NotFoundError
+from supply.ledger import Ledger
 from supply.model import Alert, Receiver
-from supply.orders import OrdersMixin
+from supply.orders import Orders
 
 
-class ReportsMixin(OrdersMixin):
+class Reports:
     """What the stock needs: alerts, buckets, recalls, reorders; and goods in by scanner."""
+
+    def __init__(self, db: SupplyDb, catalogue: Catalogue, ledger: Ledger, orders: Orders) -> None:
+        self.db = db
+        self.catalogue = catalogue
+        self.ledger = ledger
+        self.orders = orders
 
     def alerts(self, today: date | None = None) -> list[Alert]:
         """Lots in stock whose alert date is reached (expired ones included), soonest first."""
-        day = today or self.today()
+        day = today or self.db.today()
         # Only the partial alert index is read (lots in stock, covering); left alone SQLite
         # would walk the whole expiry index to save a sort. Joining product codes and sorting
         # here in Python is cheaper than in the query.
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT l.expiry_date, l.id, l.product_id, l.lot_no, l.alert_date, l.on_hand "
             "FROM supply_lots l INDEXED BY supply_lots_alert "
             "WHERE l.alert_date <= ? AND l.on_hand > 0",
             (iso(day),),
         ).fetchall()
         rows.sort()
-        codes = dict(self.conn.execute("SELECT id, code FROM supply_products").fetchall())
+        codes = dict(self.db.conn.execute("SELECT id, code FROM supply_products").fetchall())
         dates: dict[str, date] = {}  # thousands of lots share a few hundred dates
         out = []
         for expiry, lot_id, product_id, lot_no, alert, qty in rows:
@@ -57,12 +65,12 @@ class ReportsMixin(OrdersMixin):
         self, product: str | None = None, today: date | None = None
     ) -> dict[str, float]:
         """On-hand quantity per expiry bucket (expired, <=30, <=60, <=90, <=180, <=365 days...)."""
-        day = today or self.today()
+        day = today or self.db.today()
         where, args = (
-            ("WHERE s.product_id = ?", [self._product_id(product)]) if product else ("", [])
+            ("WHERE s.product_id = ?", [self.db.product_id(product)]) if product else ("", [])
         )
         out = dict.fromkeys(BUCKET_NAMES, 0.0)
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT l.expiry_date, SUM(s.qty) FROM supply_stock s "
             f"JOIN supply_lots l ON l.id = s.lot_id {where} GROUP BY l.expiry_date",
             args,
@@ -75,17 +83,17 @@ class ReportsMixin(OrdersMixin):
     def expire_lots(self, who: str) -> list[int]:
         """Mark every available or quarantined lot past its expiry date as expired (recorded)."""
         who = name_value(who, "who")
-        with self._write() as conn:
+        with self.db.write() as conn:
             ids = [
                 r[0]
                 for r in conn.execute(
                     "SELECT id FROM supply_lots WHERE expiry_date <= ? "
                     "AND status IN ('available', 'quarantine')",
-                    (iso(self.today()),),
+                    (iso(self.db.today()),),
                 ).fetchall()
             ]
             for lot_id in ids:
-                self._set_status(conn, lot_id, "expired", who, "expiry date reached")
+                self.ledger.set_status(conn, lot_id, "expired", who, "expiry date reached")
             return ids
 
     def recall(self, lot_id: int, who: str, reason: str) -> list[Receiver]:
@@ -96,14 +104,14 @@ class ReportsMixin(OrdersMixin):
         """
         who = name_value(who, "who")
         reason = name_value(reason, "recall reason")
-        with self._write() as conn:
-            self._set_status(conn, lot_id, "recalled", who, reason)
+        with self.db.write() as conn:
+            self.ledger.set_status(conn, lot_id, "recalled", who, reason)
         return self.receivers(lot_id)
 
     def receivers(self, lot_id: int) -> list[Receiver]:
         """Every customer order that took stock of this lot, with quantity and time."""
-        self._lot_row(lot_id)
-        rows = self.conn.execute(
+        self.db.lot_row(lot_id)
+        rows = self.db.conn.execute(
             "SELECT o.id, o.party, ROUND(-SUM(m.qty), 6), MIN(m.t_ms) FROM supply_moves m "
             "JOIN supply_orders o ON o.id = m.order_id "
             "WHERE m.lot_id = ? AND m.kind = 'issue' AND o.kind = 'customer' "
@@ -116,15 +124,15 @@ class ReportsMixin(OrdersMixin):
 
     def usable_free(self, product: str) -> float:
         """Stock that can still be sold: available, before removal date, not allocated."""
-        return round(sum(free for _, _, free in self.fefo(product)), DECIMALS)
+        return round(sum(free for _, _, free in self.orders.fefo(product)), DECIMALS)
 
     def on_order(self, product: str) -> float:
         """Quantity on confirmed purchase orders not yet received."""
-        row = self.conn.execute(
+        row = self.db.conn.execute(
             "SELECT COALESCE(SUM(ol.qty), 0) FROM supply_order_lines ol "
             "JOIN supply_orders o ON o.id = ol.order_id WHERE ol.product_id = ? "
             "AND o.kind = 'purchase' AND o.state = 'confirmed'",
-            (self._product_id(product),),
+            (self.db.product_id(product),),
         ).fetchone()
         return round(float(row[0]), DECIMALS)
 
@@ -132,11 +140,11 @@ class ReportsMixin(OrdersMixin):
         """Mean daily issues of a product over the last `days` days (scrap excluded)."""
         if days <= 0:
             raise InputError(f"history window must be > 0 days, got {days}")
-        now = self._t_ms()
-        row = self.conn.execute(
+        now = self.db.t_ms()
+        row = self.db.conn.execute(
             "SELECT COALESCE(-SUM(qty), 0) FROM supply_moves WHERE product_id = ? "
             "AND kind = 'issue' AND t_ms > ? AND t_ms <= ?",
-            (self._product_id(product), now - days * 86_400_000, now),
+            (self.db.product_id(product), now - days * 86_400_000, now),
         ).fetchone()
         return float(row[0]) / days
 
@@ -151,12 +159,12 @@ class ReportsMixin(OrdersMixin):
         day, e.g. from `reorder.demand_from_livestock` or the greenhouse's use) or else from the
         consumption history."""
         demand = dict(demand or {})
-        known = {p.code for p in self.products()}
+        known = {p.code for p in self.catalogue.products()}
         unknown = sorted(set(demand) - known)
         if unknown:
             raise NotFoundError(f"unknown product {unknown[0]!r} in demand figures")
         out = []
-        for p in self.products():
+        for p in self.catalogue.products():
             daily = demand.get(p.code)
             if daily is None:
                 daily = self.demand_from_history(p.code, history_days)
@@ -186,12 +194,12 @@ class ReportsMixin(OrdersMixin):
         The quantity is `qty` when given, else the net weight (AI 310n) for products in kg, else
         the count (AI 37) times the pack size.
         """
-        data = gs1.parse(code, self.today())
+        data = gs1.parse(code, self.db.today())
         if data.gtin is None:
             raise BarcodeError("the code has no GTIN (AI 01); scan the product's GS1-128 label")
         if data.lot is None:
             raise BarcodeError("the code has no lot number (AI 10); type the lot by hand")
-        product = self.product_by_gtin(data.gtin)
+        product = self.catalogue.product_by_gtin(data.gtin)
         if qty is None:
             if data.net_kg is not None and product.unit.lower() == "kg":
                 qty = data.net_kg
@@ -204,8 +212,8 @@ class ReportsMixin(OrdersMixin):
                 )
         q = qty_value(qty)
         who = name_value(who, "who")
-        with self._write() as conn:
-            return self._receive(
+        with self.db.write() as conn:
+            return self.ledger.receive_in(
                 conn,
                 product.code,
                 data.lot,

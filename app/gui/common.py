@@ -80,14 +80,6 @@ def fmt_time(t_s: float | None, seconds: bool = False) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
-def is_dark() -> bool:
-    """Whether the application palette is dark (follows the system)."""
-    app = QApplication.instance()
-    if app is None:
-        return False
-    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
-
-
 def style_plot(plot: pg.PlotWidget) -> None:
     """Plot background and axes in the palette's colours (light or dark)."""
     pal = QApplication.instance().palette()
@@ -98,6 +90,14 @@ def style_plot(plot: pg.PlotWidget) -> None:
         axis.setPen(fg)
         axis.setTextPen(fg)
     plot.showGrid(x=True, y=True, alpha=0.25)
+
+
+def add_legend(plot: pg.PlotWidget, **kwargs) -> pg.LegendItem:
+    """A legend in the palette's text colour on a backing of the plot's own background."""
+    pal = QApplication.instance().palette()
+    back = QColor(pal.color(QPalette.ColorRole.Base))
+    back.setAlpha(220)
+    return plot.addLegend(labelTextColor=pal.color(QPalette.ColorRole.Text), brush=back, **kwargs)
 
 
 class ErrorLine(QLabel):
@@ -146,6 +146,17 @@ class Tile(QFrame):
         self.value.setStyleSheet(
             "font-size: 22px; font-weight: bold;" + (f" color: {colour};" if colour else "")
         )
+
+
+def legend_html(items: list[tuple[QColor, str, bool]]) -> str:
+    """A legend to sit above a plot: (colour, words, dashed) per curve, text in palette colour."""
+    parts = []
+    for c, words, dashed in items:
+        line = "╌╌" if dashed else "━━"
+        parts.append(
+            f'<span style="color:{QColor(c).name()}; font-weight:bold">{line}</span>&nbsp;{words}'
+        )
+    return "&nbsp;&nbsp;&nbsp; ".join(parts)
 
 
 def colour(i: int) -> QColor:

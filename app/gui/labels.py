@@ -16,8 +16,8 @@ WORDS: dict[str, str] = {
     "co2_ppm": "CO₂",
     "par_umol_m2_s": "PAR light",
     "hd_g_m3": "Humidity deficit",
-    "pipe_c": "Rail pipe temperature",
-    "pipe_grow_c": "Grow pipe temperature",
+    "pipe_c": "Rail pipe water temperature",
+    "pipe_grow_c": "Grow pipe water temperature",
     "heat_w_m2": "Heat delivered",
     # outside weather
     "tout_c": "Outside temperature",
@@ -29,8 +29,8 @@ WORDS: dict[str, str] = {
     "tsky_c": "Sky temperature",
     "co2out_ppm": "Outside CO₂",
     # actuators
-    "pipe_sp_c": "Rail pipe",
-    "pipe_grow_sp_c": "Grow pipe",
+    "pipe_sp_c": "Rail pipe setpoint",
+    "pipe_grow_sp_c": "Grow pipe setpoint",
     "vent_lee_pct": "Lee vents",
     "vent_wind_pct": "Wind vents",
     "screen_energy_pct": "Energy screen",

@@ -2,7 +2,7 @@
 
 The window shows before anything slow happens; the simulated plant, bus and loop start in a
 worker ("starting simulator..."). One writer per database: while another Serra window or a
-`serra run` loop holds the database's lock (app.db_lock, a lock file next to the database), a
+`serra run` loop holds the database's lock (app.db_lock, on the database file itself), a
 second window is refused with a plain message naming that process.
 """
 

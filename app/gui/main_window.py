@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.link_label.setText(f"{self.config.describe()} on {self.session.address or ''}")
         self.timer.start()
         self.setpoints.load_rules(self.session.rules)
+        self.history.reload()  # channels and the last day of data, without a button press
         self.refresh()
         self.session_started.emit()
         snap = self.session.snapshot()
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
         snap = self.session.snapshot()
         self._seen, records = self.session.records_since(self._seen)
         self.overview.add_records(records)
-        self.overview.show_snapshot(snap)
+        self.overview.show_snapshot(snap, self.actuator_reasons(snap))
         self.actuators.show_snapshot(snap)
         self.time_label.setText(fmt_time(snap.time_s, seconds=True))
         if snap.mode == "failsafe":
@@ -214,6 +215,27 @@ class MainWindow(QMainWindow):
         if self.session.error:
             self.starting.setText(f"The control loop stopped: {self.session.error}")
             self.starting.show()
+
+    def actuator_reasons(self, snap) -> dict[str, str]:
+        """Why the rules hold an actuator where it is (lamps), from the climate computer's state."""
+        from controllers.climate_computer import ClimateComputerSettings
+        from controllers.reasons import lamp_reason
+        from controllers.strategy import make_context
+
+        loop, rules = self.session.loop, self.session.rules
+        # the loop keeps the climate computer's state row; read-only here, like a snapshot
+        state = getattr(loop, "_cc_state", None)
+        if state is None or snap.record is None:
+            return {}
+        settings = getattr(rules, "settings", None) or ClimateComputerSettings()
+        text = lamp_reason(state[0], settings)
+        season_note = getattr(rules, "season_note", None)
+        if text.endswith("setpoint is 0 % now") and season_note is not None:
+            t = snap.record.time_s
+            note = season_note("lamps_pct", t, make_context(loop.site, [t]))
+            if note:
+                text += f" (grower rules' {note} %)"
+        return {"lamps_pct": text}
 
     def _speed_changed(self, _index: int) -> None:
         speed = float(self.speed.currentData())

@@ -22,8 +22,8 @@ def seed_supply(db_path: Path) -> None:
     with SupplyService(db_path) as s:
         s.save_product(
             Product(
-                "PIG-GROW",
-                "Pig grower pellets",
+                "KNO3",
+                "Potassium nitrate",
                 unit="kg",
                 pack_size=25,
                 shelf_life_days=90,
@@ -60,16 +60,16 @@ def seed_supply(db_path: Path) -> None:
         for code, seq in (("A-01", 1), ("A-02", 2), ("A-03", 3)):
             s.save_bay(Bay(code, "W1", "A", sequence=seq), storage="dry")
         s.save_bay(Bay("B-01", "W1", "B", sequence=1), storage="")
-        s.receive("PIG-GROW", "L2407", 500, "A-01", "demo", expiry=today + timedelta(days=12))
-        s.receive("PIG-GROW", "L2411", 1000, "A-02", "demo", expiry=today + timedelta(days=70))
+        s.receive("KNO3", "L2407", 500, "A-01", "demo", expiry=today + timedelta(days=12))
+        s.receive("KNO3", "L2411", 1000, "A-02", "demo", expiry=today + timedelta(days=70))
         s.receive("CAN", "C-88", 150, "B-01", "demo", expiry=today - timedelta(days=2))
         s.receive("CAN", "C-91", 400, "A-03", "demo", expiry=today + timedelta(days=40))
         s.receive("RW-SLAB", "R-1", 60, "B-01", "demo")
-        s.create_order("customer", "Hoeve De Linde", [("PIG-GROW", 300)], "demo")
-        o2 = s.create_order("customer", "Van Dam", [("PIG-GROW", 600), ("CAN", 100)], "demo")
+        s.create_order("customer", "Hoeve De Linde", [("KNO3", 300)], "demo")
+        o2 = s.create_order("customer", "Van Dam", [("KNO3", 600), ("CAN", 100)], "demo")
         s.confirm(o2, "demo")
         s.start_picking(o2, "demo")
-        o3 = s.create_order("purchase", "AgroFeed BV", [("RW-SLAB", 240)], "demo")
+        o3 = s.create_order("purchase", "Substrate Supplies BV", [("RW-SLAB", 240)], "demo")
         s.confirm(o3, "demo")
 
 

@@ -95,8 +95,15 @@ def test_alarm_is_shown_and_acknowledged(make_window, manual_clock, qtbot):
     assert window.session.loop.alarms.active()[0].acknowledged_by == view.ov_who.text()
     acked = _events(window, "alarm_acknowledged")
     assert len(acked) == 1 and acked[0].who == view.ov_who.text()
-    qtbot.waitUntil(lambda: view.past.rowCount() == 1, timeout=5000)
-    assert view.past.item(0, 3).text() == view.ov_who.text()
+    # the acknowledgement started a reload of past alarms; wait for the row to say who, not just
+    # for one row (the reload on raising already showed one)
+    who = view.ov_who.text()
+
+    def acknowledged_row_shown() -> bool:
+        cell = view.past.item(0, 3)
+        return view.past.rowCount() == 1 and cell is not None and cell.text() == who
+
+    qtbot.waitUntil(acknowledged_row_shown, timeout=10_000)
 
 
 def test_close_leaves_actuators_safe_and_records_flushed(make_window, manual_clock):

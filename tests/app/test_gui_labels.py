@@ -32,7 +32,8 @@ def test_history_lists_channels_in_words_with_the_name_in_the_tooltip(
     }
     assert items["cmd_co2_valve_pct"].text() == "CO₂ valve – command (%)"
     assert items["h_bus_ms"].text() == "Bus poll time (ms)"
-    assert items["tair_c"].toolTip() == "tair_c: greenhouse air temperature"
+    # the whole label (it may be elided in a narrow list) and the database name
+    assert items["tair_c"].toolTip() == "Air temperature (°C)\ntair_c: greenhouse air temperature"
     raw = [name for name, item in items.items() if item.text() == name]
     assert raw == [], raw  # every channel has words
     names = [view.channels.item(i).data(Qt.ItemDataRole.UserRole) for i in range(len(items))]

@@ -34,7 +34,7 @@ def test_settings_test_connection_on_the_running_simulated_greenhouse(make_windo
     assert all(0.0 < float(r[5]) < 1000.0 for r in rows)
 
 
-def test_settings_test_connection_polls_a_port_once_per_node(make_window, manual_clock, qtbot):
+def test_settings_test_connection_polls_a_port_once_per_node(make_window, qtbot):
     # the embedded device's own serial link stands in for a real port: a real poll over it
     window = make_window()
     dialog = SettingsDialog(window.config, window.session, window)

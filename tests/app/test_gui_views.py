@@ -65,6 +65,7 @@ def test_order_created_allocated_fefo_picked_and_loaded(qtbot, supply_view):
     view.new_lines.setText("PIG-GROW=450")
     _reload(qtbot, view, view.create_order)
     assert view.columns["draft"].count() == 1
+    assert view.new_party.text() == "" and view.new_lines.text() == ""  # ready for the next
     order_id = view.state.orders[0].id
     view.columns["draft"].item(0).setSelected(True)
     assert set(view.action_buttons) == {"confirmed", "cancelled"}
@@ -78,11 +79,61 @@ def test_order_created_allocated_fefo_picked_and_loaded(qtbot, supply_view):
     # loading guidance: first-expiry lot first, its bay and quantity in large text
     rows = [[view.pick_table.item(i, j).text() for j in range(3)] for i in range(2)]
     assert rows == [["A-01", "OLD", "300 kg"], ["A-02", "NEW", "150 kg"]]
+    assert view.pick_title.text() == f"Order #{order_id} for Hoeve De Linde: 2 stops"
     _reload(qtbot, view, lambda: qtbot.mouseClick(view.pick_done, Qt.MouseButton.LeftButton))
     assert view.columns["loaded"].count() == 1
     on_hand = {(s.lot_no): s.qty for s in view.state.stock}
     assert on_hand == {"NEW": 850.0}
     assert view.error.isHidden()
+
+
+def test_fresh_supply_database_says_how_to_start(qtbot, tmp_path):
+    from app.gui.views.supply import SupplyView
+
+    clock = FixedClock(datetime(2026, 11, 5, 8, 0, tzinfo=UTC))
+    with SupplyService(tmp_path / "serra.sqlite", clock=clock):
+        pass  # an empty supply schema
+    view = SupplyView(str(tmp_path / "serra.sqlite"), clock=clock)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.show()
+    assert view.hint.isVisible()
+    assert "serra supply import products" in view.hint.text()
+    # examples are greenhouse inputs and today's date, not pig feed on a fixed day
+    assert "PIG" not in view.new_lines.placeholderText()
+    assert view.slot_start.placeholderText() == "from 2026-11-05 08:00"
+    assert view.slot_end.placeholderText() == "until 2026-11-05 09:00"
+
+
+def test_expired_lot_says_expired_and_one_stop_is_singular(qtbot, supply_view):
+    view = supply_view
+    assert not view.hint.isVisible()  # products exist
+    with SupplyService(view.db_path, clock=view.clock) as s:
+        s.receive("PIG-GROW", "GONE", 50, "A-01", "test", expiry=date(2026, 2, 27))
+    _reload(qtbot, view, view.reload)
+    rows = {view.lots.item(i, 1).text(): i for i in range(view.lots.rowCount())}
+    gone = rows["GONE"]
+    assert view.lots.item(gone, 6).text() == "expired"
+    assert view.lots.item(gone, 0).background().color().name() == "#f4a6a6"
+    assert view.lots.item(rows["NEW"], 6).text() == "available"
+    view.new_party.setText("Van Dam")
+    view.new_lines.setText("PIG-GROW=100")
+    _reload(qtbot, view, view.create_order)
+    order_id = view.state.orders[0].id
+    _reload(qtbot, view, lambda: view.transition(order_id, "confirmed"))
+    _reload(qtbot, view, lambda: view.transition(order_id, "picking"))
+    assert view.pick_title.text() == f"Order #{order_id} for Van Dam: 1 stop"
+
+
+def test_settings_mnemonics_have_buddies(make_window):
+    from PySide6.QtWidgets import QLabel
+
+    from app.gui.views.settings import SettingsDialog
+
+    window = make_window()
+    dialog = SettingsDialog(window.config, window.session, window)
+    labels = {w.text(): w for w in dialog.findChildren(QLabel) if "&" in w.text()}
+    assert labels["&Node maps"].buddy() is dialog.nodes  # shown as "Node maps", Alt+N
 
 
 def test_wrong_transition_and_bad_lines_shown_in_place(qtbot, supply_view):
@@ -219,6 +270,20 @@ def test_whatif_runs_variants_with_progress(qtbot):
     assert len(view.result.tair_daily[0]) == 4
     row = [view.table.verticalHeaderItem(i).text() for i in range(view.table.rowCount())]
     assert "Net profit [€/m²]" in row and "Cost: Heat [€/m²]" in row
+    # the warmer variant names the day heating it sets: the shipped day value + 1
+    assert view.variants.item(1, 0).text() == "Warmer: day heating 21.5 °C (+1)"
+    assert view.variants.item(1, 2).text() == "heat_c=21.5"
+    # every header shows whole: each line of its text fits its column
+    view.resize(1400, 860)
+    view.show()
+    header = view.table.horizontalHeader()
+    metrics = header.fontMetrics()
+    for j in range(view.table.columnCount()):
+        lines = view.table.horizontalHeaderItem(j).text().split("\n")
+        need = max(metrics.horizontalAdvance(line) for line in lines)
+        assert need <= header.sectionSize(j), (lines, header.sectionSize(j))
+    columns = sum(header.sectionSize(j) for j in range(view.table.columnCount()))
+    assert columns + view.table.verticalHeader().width() <= view.table.width()
 
 
 def test_whatif_bad_variant_refused_in_place(qtbot):
@@ -305,6 +370,35 @@ def test_history_export_csv_and_png(make_window, manual_clock, qtbot, tmp_path):
     assert "Could not write" in view.error.text()
 
 
+def test_history_shows_channels_and_the_last_day_at_start(make_window, manual_clock, qtbot):
+    from app.gui.labels import channel_label
+    from tests.app.conftest import tick
+
+    first = make_window()
+    tick(first, 90, manual_clock)
+    last_s = first.session.snapshot().time_s
+    first.close()
+    window = make_window()  # a restart on the same database: nothing pressed
+    view = window.history
+    qtbot.waitUntil(lambda: view.channels.count() > 0 and bool(view.buckets), timeout=10_000)
+    assert set(view.buckets) == {"tair_c", "tout_c"}
+    assert sum(view.buckets["tair_c"].n) == 90  # the 90 ticks of the first run are plotted
+    t0 = view.t_from.dateTime().toSecsSinceEpoch()
+    t1 = view.t_to.dateTime().toSecsSinceEpoch()
+    assert abs(t1 - last_s) <= 120 and abs((t1 - t0) - 86400) <= 120  # the last day of data
+    # every channel name shows whole in the list (no "Blackout screen – commar")
+    view.show()
+    qtbot.waitUntil(lambda: view.channels.width() > 0)
+    metrics = view.channels.fontMetrics()
+    room = view.channels.viewport().width()
+    texts = [view.channels.item(i).text() for i in range(view.channels.count())]
+    assert "Blackout screen – command (%)" in texts
+    assert max(metrics.horizontalAdvance(t) for t in texts) + 30 <= room
+    # the measured pipe water and its setpoint read differently
+    assert channel_label("pipe_c") == "Rail pipe water temperature (°C)"
+    assert channel_label("cmd_pipe_sp_c") == "Rail pipe setpoint – command (°C)"
+
+
 def test_second_instance_on_the_same_database_is_refused(tmp_path):
     from app.gui.launcher import acquire_instance_lock
 
@@ -346,3 +440,35 @@ def test_headless_commands_never_load_qt():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_overview_says_which_value_is_which_and_why_lamps_are_off(make_window, manual_clock, qtbot):
+    from app.gui.views.overview import OverviewView
+    from tests.app.conftest import tick
+
+    fresh = OverviewView()
+    qtbot.addWidget(fresh)
+    # before the first tick: a plain "waiting for data", no 00.250 on a time axis
+    assert all(w.isVisible() and w.toPlainText() == "waiting for data…" for w in fresh.waiting)
+    assert not fresh.plots[0][0].getPlotItem().getAxis("bottom").style["showValues"]
+    # legends above the plots, in the palette's text colour, curve colour as a swatch
+    assert "Air temperature" in fresh.legends[0].text()
+    assert "Heating temperature – setpoint" in fresh.legends[0].text()
+
+    window = make_window()
+    tick(window, 4 * 60, manual_clock)  # 00:00 -> 04:00 on 14 Aug 2018: lamps allowed from 02:00
+    view = window.overview
+    assert not any(w.isVisible() for w in view.waiting)
+    assert view.plots[0][0].getPlotItem().getAxis("bottom").style["showValues"]
+    pipe = view.tiles["pipe_c"]
+    assert pipe.detail.text() == "measured · setpoint 35 °C"
+    assert view.tiles["pipe_sp_c"].caption.text() == "Rail pipe setpoint"
+    assert view.tiles["pipe_sp_c"].detail.text().startswith("read back · sent ")
+    lamps = view.tiles["lamps_pct"]
+    assert lamps.value.text() == "0 %"
+    reason = (
+        "off: the lamp setpoint is 0 % now "
+        "(grower rules' season from 06-01 to 09-01: 0 instead of 100 %)"
+    )
+    assert lamps.detail.text() == "read back · sent 0 %\n" + reason
+    assert lamps.detail.toolTip() == reason

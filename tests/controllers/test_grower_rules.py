@@ -109,3 +109,36 @@ def test_overrides_reject_unknown_names_and_out_of_range_values():
         SeasonStep("09-01", scale={"lamps": 0.0})
     with pytest.raises(SetpointError, match=r"'9/1' is not MM-DD"):
         SeasonStep("9/1")
+
+
+def test_rules_survive_a_json_round_trip_and_give_the_same_setpoints():
+    import json
+
+    edited = GrowerRules.from_overrides({"heat_c": 21.0, "co2_ppm": 1000.0, "pipe_max_c": 70.0})
+    back = GrowerRules.from_dict(json.loads(json.dumps(edited.as_dict())))
+    assert back == edited
+    site = SimpleNamespace(latitude_deg=52.0, longitude_deg=4.4, timezone="Europe/Amsterdam")
+    times = np.arange(0.0, 2 * 86400.0, 900.0) + datetime(2018, 10, 3).timestamp()
+    context = make_context(site, times)
+    assert np.array_equal(back.setpoints(times, context), edited.setpoints(times, context))
+    assert back.setpoints(times, context)[:, SETPOINTS.index("heat_c")].max() == 21.0
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: d.pop("periods"), "not grower rules"),
+        (lambda d: d["defaults"].pop("heat_c"), "defaults lack heat_c"),
+        (lambda d: d["defaults"].update(heat_c=99.0), "heat_c = 99"),
+        (lambda d: d["periods"][0].update(start_ref="noon"), "start_ref 'noon'"),
+        (lambda d: d["settings"].update(nonsense=1.0), "unknown climate-computer setting"),
+    ],
+)
+def test_damaged_saved_rules_are_refused_in_one_line(change, words):
+    d = GrowerRules().as_dict()
+    change(d)
+    with pytest.raises(SetpointError) as err:
+        GrowerRules.from_dict(d)
+    message = str(err.value)
+    assert message.startswith("saved rules: ") and words in message and "\n" not in message
+    assert not message.startswith("saved rules: saved rules")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -29,6 +30,7 @@ class MemoryRecorder:
         self.events: list[Event] = []
         self.flushes = 0
         self.fail = False
+        self.dropped_ticks = 0
 
     def record_tick(self, record: TickRecord) -> None:
         if self.fail:
@@ -440,7 +442,8 @@ def test_strategy_decision_recorded_only_when_setpoints_change(plant_factory):
         clock.advance(1.0)
         loop.tick()
     assert len(rec.kinds("strategy_decision")) == 1
-    # two setpoints change (one kept by NaN): one event naming both with old and new values
+    # two setpoints step (one kept by NaN): one decision naming both in words, recorded at the
+    # next call that finds them settled
     old_heat = rec.ticks[-1].setpoints["heat_c"]
     old_co2 = rec.ticks[-1].setpoints["co2_ppm"]
     row = strategy.row.copy()
@@ -451,6 +454,7 @@ def test_strategy_decision_recorded_only_when_setpoints_change(plant_factory):
     for _ in range(5):
         clock.advance(1.0)
         loop.tick()
+    assert rec.ticks[-1].setpoints["co2_ppm"] == 600.0
     decisions = rec.kinds("strategy_decision")
     assert len(decisions) == 2
     d = decisions[-1]
@@ -459,10 +463,26 @@ def test_strategy_decision_recorded_only_when_setpoints_change(plant_factory):
         "co2_ppm": [pytest.approx(old_co2), 600.0],
     }
     assert d.message == (
-        f"fixed changed heat_c {old_heat:.4g} -> {old_heat + 0.5:.4g} C, "
-        f"co2_ppm {old_co2:.4g} -> 600 ppm"
+        f"Heating temperature {old_heat:.4g} -> {old_heat + 0.5:.4g} °C, "
+        f"CO₂ setpoint {old_co2:.4g} -> 600 ppm"
     )
-    assert rec.ticks[-1].setpoints["co2_ppm"] == 600.0
+    # a ramp of five steps is one decision, from where it started to where it ended
+    for k in range(1, 6):
+        row = strategy.row.copy()
+        row[SETPOINTS.index("heat_c")] = old_heat + 0.5 + 0.2 * k
+        strategy.row = row
+        clock.advance(1.0)
+        loop.tick()
+    assert len(rec.kinds("strategy_decision")) == 2  # still moving: nothing yet
+    clock.advance(1.0)
+    loop.tick()
+    decisions = rec.kinds("strategy_decision")
+    assert len(decisions) == 3
+    assert decisions[-1].data["changed"]["heat_c"] == [
+        pytest.approx(old_heat + 0.5),
+        pytest.approx(old_heat + 1.5),
+    ]
+    assert decisions[-1].message.endswith("(ramped over 5 min)")
 
 
 def test_resumed_loop_records_no_decision_when_the_plan_is_unchanged(plant_factory):
@@ -476,3 +496,103 @@ def test_resumed_loop_records_no_decision_when_the_plan_is_unchanged(plant_facto
     loop2.run(max_ticks=3)
     # the restored setpoints are the ones in force, and the strategy agrees with them
     assert len(rec.kinds("strategy_decision")) == 1
+
+
+class FlakyComputer:
+    """The real climate computer, raising on the calls listed in `fail_on` (1-based)."""
+
+    def __init__(self, fail_on) -> None:
+        from controllers.climate_computer import climate_computer_step
+
+        self.step = climate_computer_step
+        self.fail_on = fail_on
+        self.calls = 0
+
+    def __call__(self, *args) -> None:
+        self.calls += 1
+        if self.calls in self.fail_on:
+            raise RuntimeError(f"kernel fault on call {self.calls}")
+        self.step(*args)
+
+
+def test_an_unexpected_error_fails_safe_raises_loop_failed_and_recovers(plant_factory, caplog):
+    computer = FlakyComputer(fail_on=range(11, 15))  # ticks 11-14 of 30
+    loop, bus, rec, _clock, _plant = build(plant_factory, computer=computer)
+    with caplog.at_level("ERROR", logger="serra.loop"):
+        assert loop.run(max_ticks=30) == 30  # the loop kept going
+    assert loop.failed_ticks == 4 and loop.consecutive_failures == 0
+    assert len(rec.ticks) == 26
+    raised = [e for e in rec.kinds("alarm_raised") if e.data["alarm"] == "loop_failed"]
+    cleared = [e for e in rec.kinds("alarm_cleared") if e.data["alarm"] == "loop_failed"]
+    assert len(raised) == 1 and len(cleared) == 1
+    assert raised[0].data["error"] == "RuntimeError: kernel fault on call 11"
+    assert raised[0].time_s < cleared[0].time_s == rec.ticks[10].time_s  # tick 15 cleared it
+    # every failure was logged with its traceback, never swallowed
+    failures = [r for r in caplog.records if r.message.startswith("control tick failed")]
+    assert len(failures) == 4
+    assert all(r.exc_info and "kernel fault" in str(r.exc_info[1]) for r in failures)
+    # the fail-safe was written on each failed tick, as on a lost bus: CO2 off at once,
+    # heating ramping towards its frost-safe 40 C within its rate limit
+    normal = bus.writes[9]
+    failed = bus.writes[10:14]
+    assert all(w["co2_valve_pct"] == 0.0 for w in failed)
+    gap = [abs(w["pipe_sp_c"] - 40.0) for w in (normal, *failed)]
+    assert np.all(np.diff(gap) <= 0.0)
+    steps = np.abs(np.diff([w["pipe_sp_c"] for w in (normal, *failed)]))
+    assert steps.max() <= DEFAULT_LIMITS["pipe_sp_c"].rate_per_min + 0.001
+    assert raised[0].data["commands"] == failed[0]
+    assert rec.ticks[-1].mode == "normal"
+    assert not loop.alarms.is_active("loop_failed")
+
+
+def test_a_loop_that_keeps_failing_gives_up_after_max_failed_ticks_with_actuators_safe(
+    plant_factory,
+):
+    from controllers.loop import LoopFailedError
+
+    computer = FlakyComputer(fail_on=range(4, 1000))
+    loop, bus, rec, _clock, _plant = build(plant_factory, computer=computer, max_failed_ticks=5)
+    with pytest.raises(LoopFailedError) as info:
+        loop.run(max_ticks=100)
+    assert str(info.value) == (
+        "the control loop failed 5 ticks in a row (last: RuntimeError: kernel fault on call 8)"
+    )
+    assert len(rec.ticks) == 3 and loop.failed_ticks == 5
+    stopped = rec.kinds("loop_stopped")
+    assert len(stopped) == 1 and stopped[0].data["left_safe"] is True
+    assert bus.writes[-1] == loop.safety.config.failsafe_commands() | {}
+    with pytest.raises(LoopError, match="max_failed_ticks 0"):
+        build(plant_factory, max_failed_ticks=0)
+
+
+def test_ticks_dropped_in_a_disk_full_spell_raise_an_alarm_naming_how_many(plant_factory, tmp_path):
+    from store.errors import RecordingError
+    from store.recorder import SqliteRecorder
+
+    folder = tmp_path / "gone"  # a missing folder fails every write, like a full disk
+    recorder = SqliteRecorder(folder / "serra.db", max_queued_ticks=3, retry_s=0.0)
+    loop, _bus, _rec, _clock, _plant = build(plant_factory, recorder=recorder)
+    loop.run(max_ticks=8)
+    loop.stop_event.clear()
+    assert loop.alarms.is_active("recording_error")
+    assert not loop.alarms.is_active("ticks_dropped")  # not known for lost until it recovers
+    folder.mkdir()
+    loop.run(max_ticks=1)  # 9 ticks made, the queue kept the last 3
+    from store.db import open_store
+
+    with open_store(folder / "serra.db") as store:
+        written = store.conn.execute("SELECT COUNT(*) FROM ticks").fetchone()[0]
+        raised = [
+            json.loads(d)
+            for (d,) in store.conn.execute(
+                "SELECT data FROM events WHERE kind = 'alarm_raised' ORDER BY t_ms, id"
+            )
+        ]
+    assert written == 3
+    (dropped,) = [a for a in raised if a["alarm"] == "ticks_dropped"]
+    assert dropped["dropped"] == 9 - written == 6
+    assert [a.message for a in loop.alarms.active() if a.key == "ticks_dropped"] == [
+        "6 ticks were dropped (never recorded) while recording failed"
+    ]
+    with pytest.raises(RecordingError, match="6 ticks and 1 events dropped"):
+        recorder.close()  # closing says so again, for serra run's exit code

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 
 from controllers.grower_rules import GrowerRules
-from controllers.season import CLIMATE_COLUMNS, run_season
+from controllers.season import CLIMATE_COLUMNS, CROP_COLUMNS, run_season
+from controllers.season_files import write_season_outputs
+from sim.config import load_config
 from sim.weather import default_weather
 
 
@@ -38,13 +42,13 @@ def test_grower_season_lands_in_published_agc_ranges(reference):
 
 
 def test_harvest_starts_about_three_weeks_after_planting(reference):
-    daily = reference.crop[:, -1]  # cumulative yield
+    daily = reference.crop[:, CROP_COLUMNS.index("yield_kg_m2")]  # cumulative
     first = int(np.argmax(daily > 0.0))
     assert 12 <= first <= 28
 
 
 def test_lai_reaches_a_closed_canopy(reference):
-    lai = reference.crop[:, 0]
+    lai = reference.crop[:, CROP_COLUMNS.index("lai")]
     assert lai[0] < 1.0
     assert 2.5 <= lai[40:].mean() <= 3.5
 
@@ -71,6 +75,37 @@ def test_climate_record_covers_every_step(reference, agc_2018):
         / (col["tair_c"] + 273.15)
     )
     assert np.allclose(col["hd_g_m3"], saturation * (1 - col["rh_pct"] / 100), atol=0.05)
+
+
+def test_crop_csv_columns_hold_what_they_say(reference, agc_2018, tmp_path):
+    write_season_outputs(reference, tmp_path, agc_2018.site.timezone)
+    with open(tmp_path / "crop.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["date", *CROP_COLUMNS]
+    assert len(rows) == 115
+    col = {name: np.array([float(r[name]) for r in rows]) for name in CROP_COLUMNS}
+    s = reference.summary
+    # the yield column is cumulative and ends at the season's yield; the harvest columns are
+    # per day (crop.csv keeps 4 decimals, so 115 days of rounding stay below 0.01)
+    assert col["yield_kg_m2"][-1] == pytest.approx(s["yield_kg_m2"], abs=1e-3)
+    daily_kg = col["harvest_a_kg_m2"] + col["harvest_b_kg_m2"]
+    np.testing.assert_allclose(col["yield_kg_m2"], np.cumsum(daily_kg), atol=0.01)
+    assert col["harvest_a_kg_m2"].sum() == pytest.approx(s["yield_class_a_kg_m2"], abs=0.01)
+    assert col["harvest_a_n_m2"].sum() == pytest.approx(s["fruits_class_a_per_m2"], abs=0.02)
+    fruits = col["harvest_a_n_m2"] + col["harvest_b_n_m2"]
+    assert fruits.sum() == pytest.approx(s["fruits_per_m2"], abs=0.02)
+    # LAI is leaf mass times the configured specific leaf area
+    sla = load_config()["crop.specific_leaf_area_m2_g"]
+    np.testing.assert_allclose(col["lai"], col["leaf_dm_g_m2"] * sla, atol=1e-3)
+    # the crop's 24 h temperature follows each day's mean air temperature
+    tair = reference.climate[:, CLIMATE_COLUMNS.index("tair_c")]
+    day_mean = tair.reshape(len(rows), -1).mean(axis=1)
+    assert np.abs(col["t24_c"] - day_mean).mean() < 0.3
+    # fruits on the plant carry dry matter; a fruit holds at most ~25 g of it (0.45 kg at 5%)
+    on_plant = col["fruits_on_plant_m2"] > 1.0
+    per_fruit = col["fruit_dm_on_plant_g_m2"][on_plant] / col["fruits_on_plant_m2"][on_plant]
+    assert (per_fruit > 0.0).all() and (per_fruit < 25.0).all()
+    assert ((col["supply_ratio"] > 0.0) & (col["supply_ratio"] <= 1.0)).all()
 
 
 @pytest.fixture(scope="module")

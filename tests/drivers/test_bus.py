@@ -33,6 +33,9 @@ def test_poll_reads_every_signal_and_writes_commands(kind, serve, poller_for):
     assert readings["vent_lee_pct"].value == pytest.approx(33.3)
     health = poller.health()
     assert health["actuators"].ok == 6 and health["climate"].ok == 2
+    # one identity check per node at the first read, counted apart from the data reads
+    assert health["climate"].identity_checks == 1 and not health["climate"].wrong_device
+    assert health["climate"].identity == "model code 101 (expected 101)"
     assert 0 < health["climate"].last_latency_s < 0.05
 
 
@@ -67,7 +70,8 @@ def test_each_fault_is_counted_and_survived(kind, fault, faults, counter, serve,
     health = poller.health().values()
     counted = sum(getattr(h, counter) for h in health)
     assert counted == injected
-    assert sum(h.ok for h in health) + counted == device.requests  # nothing else went wrong
+    # nothing else went wrong: every request was a good read, a good identity check or a fault
+    assert sum(h.ok + h.identity_checks for h in health) + counted == device.requests
     assert sum(h.ok for h in health) >= 12 * 4 - 1
     assert {r.quality for r in readings.values()} == {Quality.GOOD}
     assert readings["tair_c"].value == 21.5
@@ -280,7 +284,8 @@ def test_restarted_device_on_a_new_pty_is_found_again_through_its_link(tmp_path,
         clock.advance(1.0)  # past the reopen backoff
         readings = poller.poll_once()
         assert poller.opens == 2 and readings["tair_c"].quality is Quality.GOOD
-        assert second.device.requests == 4 and first.device.requests == 4
+        # each device: three identity checks (first read, and again after the reopen), four reads
+        assert second.device.requests == 3 + 4 and first.device.requests == 3 + 4
     finally:
         poller.close()
         second.stop()

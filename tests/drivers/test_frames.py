@@ -7,9 +7,8 @@ from pymodbus.pdu import DecodePDU
 from pymodbus.pdu.register_message import ReadInputRegistersResponse
 
 from drivers.errors import FrameError, NoResponseError
-from drivers.rtu import Found, RtuMaster, find_frame
-
-CLIENT = DecodePDU(is_server=False)
+from drivers.frames import Found, decode_request, find_frame
+from drivers.rtu import RtuMaster
 
 
 def _reply(slave: int, regs: list[int]) -> bytes:
@@ -32,9 +31,10 @@ def test_request_on_loop_matches_the_reference_frame_and_echo_is_no_reply():
         master.read_registers(1, 3, 0, 10)
     # The classic example of the Modbus over serial line guide: read 10 holding registers.
     assert sent == [bytes.fromhex("01030000000ac5cd")]
-    found = find_frame(sent[0], DecodePDU(is_server=True), lambda d, f: d == 1)
+    found = find_frame(sent[0], lambda d, f: d == 1, requests=True)
     assert isinstance(found, Found)
-    assert (found.pdu.function_code, found.pdu.address, found.pdu.count) == (3, 0, 10)
+    pdu = decode_request(found)
+    assert pdu is not None and (pdu.function_code, pdu.address, pdu.count) == (3, 0, 10)
 
 
 def test_silent_loop_times_out_as_no_response():
@@ -47,21 +47,21 @@ def test_silent_loop_times_out_as_no_response():
 
 def test_garbage_before_reply_is_skipped():
     frame = _reply(3, [1, 2, 3])
-    found = find_frame(b"\x03\xff\x00\x03\x04" + frame, CLIENT, _expect(3))
+    found = find_frame(b"\x03\xff\x00\x03\x04" + frame, _expect(3))
     assert isinstance(found, Found)
     assert found.start == 5 and found.end == 5 + len(frame)
-    assert list(found.pdu.registers) == [1, 2, 3]
+    assert found.data == bytes.fromhex("06 0001 0002 0003")
 
 
 def test_corrupt_frame_then_good_frame_finds_the_good_one():
     good = _reply(3, [7, 8])
     bad = good[:-1] + bytes([good[-1] ^ 1])
-    found = find_frame(bad + good, CLIENT, _expect(3))
+    found = find_frame(bad + good, _expect(3))
     assert isinstance(found, Found) and found.start == len(bad)
-    assert find_frame(bad, CLIENT, _expect(3)) is None
+    assert find_frame(bad, _expect(3)) is None
 
 
 def test_reply_from_other_slave_is_not_taken_and_partial_frame_asks_for_more():
     frame = _reply(4, [5])
-    assert find_frame(frame, CLIENT, _expect(3)) is None
-    assert find_frame(frame[:4], CLIENT, _expect(4)) == len(frame) - 4
+    assert find_frame(frame, _expect(3)) is None
+    assert find_frame(frame[:4], _expect(4)) == len(frame) - 4

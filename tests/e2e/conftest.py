@@ -33,10 +33,15 @@ class Rig:
 
 @pytest.fixture
 def rig():
-    """rig(kind="socket", speed=60.0, tick_s=1.0, watchdog_s=0.0, disconnect=()) -> Rig."""
+    """rig(kind, speed, tick_s, watchdog_s, disconnect, timeout_s) -> Rig.
+
+    `timeout_s` is the bus's reply timeout, in wall seconds (the only wall time here): long
+    by default so a loaded machine never turns a slow reply into a lost one; a test that
+    makes the device silent gives a short one, so a silent poll costs milliseconds.
+    """
     made: list[Rig] = []
 
-    def make(kind="socket", speed=60.0, tick_s=1.0, watchdog_s=0.0, disconnect=()):
+    def make(kind="socket", speed=60.0, tick_s=1.0, watchdog_s=0.0, disconnect=(), timeout_s=2.0):
         from sim.plant import Plant
 
         clock = ManualClock(1000.0)
@@ -47,8 +52,7 @@ def rig():
                                faults=faults)  # fmt: skip
         server = (PtyServer(device) if kind == "pty" else TcpServer(device)).start()
         cfg = load_nodes()
-        # a short reply timeout: a silent pty then costs milliseconds, not seconds
-        cfg = dataclasses.replace(cfg, bus=dataclasses.replace(cfg.bus, timeout_s=0.1))
+        cfg = dataclasses.replace(cfg, bus=dataclasses.replace(cfg.bus, timeout_s=timeout_s))
         bus = BusPoller(cfg, server.address, clock=clock, sleep=clock.sleep)
         recorder = MemoryRecorder()
         loop = ControlLoop(

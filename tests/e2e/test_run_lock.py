@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from app.cli import main
 from app.db_lock import lock_path
-from tests.e2e.test_run_restart import count, device, plant_start, serra_run
+from tests.e2e.test_run_restart import count, device, events, plant_start, serra_run
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals are POSIX")
 
@@ -68,6 +69,39 @@ def test_second_run_on_a_held_database_is_refused_while_readers_work(
     _out, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
     assert "(resumed)" in err
+
+
+def test_a_second_run_through_a_symlink_or_a_hard_link_is_refused(device, tmp_path):
+    dev, server = device
+    db = tmp_path / "serra.db"
+    first = serra_run(server.address, db, "--start", plant_start(dev))
+    (tmp_path / "elsewhere").mkdir()
+    symlink, hardlink = tmp_path / "elsewhere" / "link.db", tmp_path / "hard.db"
+    try:
+        wait_for_ticks(first, db, 3)
+        symlink.symlink_to(db)
+        os.link(db, hardlink)
+        for name in (symlink, hardlink):
+            second = serra_run(server.address, name, "--max-ticks", "1")
+            _out, err = second.communicate(timeout=60)
+            assert second.returncode == 2, err
+            assert err == (
+                f"serra: error: database {name} is in use by another Serra process "
+                f"(pid {first.pid}); stop it first or use another database\n"
+            )
+        assert first.poll() is None
+    finally:
+        first.send_signal(signal.SIGTERM)
+        _out, err = first.communicate(timeout=20)
+    assert first.returncode == 0, err
+    # one loop wrote: one start, one stop, every tick it counted, and no log under another name
+    log = events(db)
+    assert [e[1] for e in log if e[1] in ("loop_started", "loop_stopped")] == [
+        "loop_started", "loop_stopped",
+    ]  # fmt: skip
+    assert count(db, "SELECT COUNT(*) FROM ticks") == log[-1][3]["ticks"]
+    assert not (tmp_path / "hard.db-wal").exists()
+    assert not (tmp_path / "elsewhere" / "link.db-wal").exists()
 
 
 def test_keep_raw_days_keeps_only_that_much_raw_data(tmp_path, capsys):

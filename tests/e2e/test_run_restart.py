@@ -169,3 +169,71 @@ def test_stop_with_the_bus_unreachable_says_the_actuators_were_not_left_safe(tmp
     assert "serra run: alarm raised: bus down: no node answered or a write failed" in err
     stopped = [e for e in events(db) if e[1] == "loop_stopped"]
     assert [e[3]["left_safe"] for e in stopped] == [False]
+
+
+def _heat_plan(rules, times) -> list[float]:
+    import numpy as np
+
+    from controllers.loop import default_site
+    from controllers.setpoints import SETPOINTS
+    from controllers.strategy import make_context
+
+    times = np.asarray(times, dtype=float)
+    plan = rules.setpoints(times, make_context(default_site(), times))
+    return [float(v) for v in plan[:, SETPOINTS.index("heat_c")]]
+
+
+def test_rules_set_by_serra_run_survive_kill_9_and_a_restart_without_set(device, tmp_path):
+    from controllers.grower_rules import GrowerRules
+
+    dev, server = device
+    db = tmp_path / "serra.db"
+    first = serra_run(server.address, db, "--start", plant_start(dev), "--set", "heat_c=21")
+    deadline = time.monotonic() + 30.0
+    while count(db, "SELECT COUNT(*) FROM ticks") < 10:
+        assert first.poll() is None, first.stderr.read()
+        assert time.monotonic() < deadline, "the loop recorded no ticks"
+        time.sleep(0.1)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    (applied,) = [e for e in events(db) if e[1] == "setpoint_change"]
+    assert applied[3]["changed"] == {"heat_c": 21.0}
+    assert applied[3]["why"] == "serra run --set heat_c=21"
+    n_before = len(events(db))
+    ticks_before = count(db, "SELECT COUNT(*) FROM ticks")
+
+    second = serra_run(server.address, db, "--max-ticks", "8")  # no --set this time
+    _out, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err
+    with sqlite3.connect(db) as c:
+        rows = c.execute(
+            'SELECT t_ms, "sp_heat_c" FROM ticks ORDER BY t_ms LIMIT -1 OFFSET ?', (ticks_before,)
+        ).fetchall()
+    times = [t / 1000.0 for t, _ in rows]
+    heat = [sp for _, sp in rows]
+    assert len(rows) == 8
+    set_rules = GrowerRules.from_overrides({"heat_c": 21.0})
+    default = _heat_plan(GrowerRules(), times)
+    # every resumed tick follows the rules --set put in force: the default plus 0.5 C
+    assert heat == pytest.approx(_heat_plan(set_rules, times), abs=1e-9)
+    assert heat == pytest.approx([d + 0.5 for d in default], abs=1e-9)
+    after = events(db)[n_before:]
+    assert [e[1] for e in after if e[1] == "setpoint_change"] == []
+    for t, kind, _who, data in after:  # no decision puts heat_c back to its default
+        if kind == "strategy_decision" and "heat_c" in data["changed"]:
+            assert data["changed"]["heat_c"][1] != pytest.approx(_heat_plan(GrowerRules(), [t])[0])
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("heat_c", "write NAME=VALUE"), ("heat_c=hot", "must be a number"),
+     ("heat_c=99", "heat_c"), ("nonsense=1", "unknown name 'nonsense'")],
+)  # fmt: skip
+def test_a_bad_set_is_refused_before_anything_runs(tmp_path, capsys, value, words):
+    from app.cli import main
+
+    db = tmp_path / "serra.db"
+    code = main(["run", "--port", "socket://127.0.0.1:1", "--db", str(db), "--set", value])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0] and "--set" in err[0]
+    assert not db.exists()

@@ -190,7 +190,7 @@ def test_toml_overrides_one_price(tmp_path: Path, prices: Prices) -> None:
     assert cost == pytest.approx(3.6)
 
 
-def test_toml_overrides_one_week(tmp_path: Path, prices: Prices) -> None:
+def test_toml_overrides_one_week(tmp_path: Path) -> None:
     mine = load_prices(_write(tmp_path, "[price_a_eur_per_piece]\n40 = 0.5\n51 = 0.45\n"))
     p = price_per_piece_a(mine, np.array([39, 40, 41, 51]))
     np.testing.assert_allclose(p, [0.32, 0.5, 0.34, 0.45])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import pickle
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -107,14 +106,6 @@ def test_cached_weather_pickles_for_worker_processes():
     np.testing.assert_array_equal(w["tout_c"], default_weather()["tout_c"])
     w.values["tout_c"] = np.zeros(len(w))  # an independent copy may be changed
     assert default_weather()["tout_c"].max() > 20
-
-
-def test_loading_the_season_is_fast():
-    load_weather(DEFAULT_WEATHER_FILE, fill_gaps=True)  # warm the page cache and imports
-    t0 = time.perf_counter()
-    load_weather(DEFAULT_WEATHER_FILE, fill_gaps=True)
-    # Target 0.3 s; about 0.1 s on an idle 2-core machine. Margin for a busy CI.
-    assert time.perf_counter() - t0 < 0.6
 
 
 def test_radiation_peaks_near_13_50_in_august_and_12_25_in_november():
@@ -254,8 +245,9 @@ def test_gap_of_exactly_one_hour_is_allowed_and_longer_is_an_error(tmp_path):
     assert str(err.value) == (
         "long.csv: 1 gap(s) longer than 1 h (local time): 2018-09-01 10:25 CEST to "
         "2018-09-01 11:30 CEST (1 h 10 min); shorter gaps are interpolated; to interpolate "
-        "these too pass fill_gaps=True (--fill-gaps on the command line)"
+        "these too pass fill_gaps=True"
     )
+    assert err.value.cli.endswith("to interpolate these too add --fill-gaps")
     assert np.isfinite(load_weather(path, fill_gaps=True)["tout_c"]).all()
 
 

@@ -64,9 +64,17 @@ def test_export_writes_time_with_offset_and_canonical_columns(tmp_path, capsys):
 
 def test_export_import_round_trip(tmp_path):
     db = tmp_path / "a.db"
-    _recorded(db, 30)
+    rec = SqliteRecorder(db)
+    for i in range(30):
+        over = {"readbacks": {"vent_lee_pct": float(i % 100) + 0.5}}
+        if i == 3:  # a faulty sensor: out of range, flagged bad by the poller
+            over["measurements"] = {"tair_c": -500.0, "rh_pct": 70.0, "co2_ppm": 400.0}
+            over["quality"] = {"tair_c": "bad", "rh_pct": "good", "co2_ppm": "good"}
+        rec.record_tick(tick(i, **over))
+    rec.close()
     first = tmp_path / "one.csv"
     assert main(["db", "export", "--db", str(db), "--out", str(first)]) == 0
+    assert _read(first)[4][1] == ""  # the bad sample is left out, as in rollup means
     other = tmp_path / "b.db"
     assert main(["db", "import", "--db", str(other), str(first)]) == 0
     second = tmp_path / "two.csv"

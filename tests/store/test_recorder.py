@@ -143,6 +143,7 @@ def test_queue_is_bounded_and_counts_dropped_ticks(tmp_path):
         with pytest.raises(RecordingError):
             rec.record_tick(tick(i))
     assert rec.status()["queued_ticks"] == 3 and rec.status()["dropped_ticks"] == 2
+    assert (rec.pending_ticks, rec.dropped_ticks) == (3, 2) and rec.last_error
     (tmp_path / "no").mkdir()
     rec.flush()
     with open_store(tmp_path / "no" / "x.db") as s:

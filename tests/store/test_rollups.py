@@ -23,13 +23,20 @@ def _days(store, days, step_s=60.0):
     return rows
 
 
+def _newest(store) -> int:
+    """The loop's clock in these tests: the newest tick (no stray rows here)."""
+    return store.conn.execute("SELECT MAX(t_ms) FROM ticks").fetchone()[0]
+
+
 def test_retention_deletes_old_raw_data_but_plots_keep_every_bucket(store):
     rows = _days(store, 4)
     span = (T0, T0 + 4 * 86400)
     before = timeseries.downsample(store, ["tair_c"], *span, points=96)["tair_c"]
     before_5m = timeseries.downsample(store, ["tair_c"], *span, points=4 * 288)["tair_c"]
     with store.write():
-        deleted = rollups.apply_retention(store, rollups.Retention(raw_s=86400.0))
+        deleted = rollups.apply_retention(
+            store, rollups.Retention(raw_s=86400.0), now_ms=_newest(store)
+        )
     kept = store.conn.execute("SELECT COUNT(*), MIN(t_ms) FROM ticks").fetchone()
     assert deleted["ticks"] == len(rows) - kept[0] and kept[0] <= 25 * 60
     assert kept[1] == timeseries.to_ms(T0 + 3 * 86400 - 3600)
@@ -47,7 +54,7 @@ def test_retention_deletes_old_raw_data_but_plots_keep_every_bucket(store):
 def test_export_uses_five_minute_means_where_raw_data_expired(store):
     rows = _days(store, 2)
     with store.write():
-        rollups.apply_retention(store, rollups.Retention(raw_s=86400.0))
+        rollups.apply_retention(store, rollups.Retention(raw_s=86400.0), now_ms=_newest(store))
     exported = list(csvio.export_rows(store, columns=("tair_c",)))
     times = [t for t, _ in exported]
     assert times == sorted(times) and len(set(times)) == len(times)
@@ -70,7 +77,9 @@ def test_late_rows_rebuild_their_rollups(store):
 def test_plan_covers_a_range_without_gaps_or_overlaps(store):
     _days(store, 2)
     with store.write():
-        rollups.apply_retention(store, rollups.Retention(raw_s=86400.0, rollup_5m_s=1.5 * 86400))
+        rollups.apply_retention(
+            store, rollups.Retention(raw_s=86400.0, rollup_5m_s=1.5 * 86400), now_ms=_newest(store)
+        )
     lo, hi = timeseries.to_ms(T0 - 3600), timeseries.to_ms(T0 + 3 * 86400)
     for level in ("raw", "5m", "1h"):
         pieces = rollups.plan(store, level, lo, hi)
@@ -81,7 +90,9 @@ def test_plan_covers_a_range_without_gaps_or_overlaps(store):
 def test_old_data_imported_into_a_young_database_shows_in_plots(store):
     _days(store, 2)
     with store.write():
-        deleted = rollups.apply_retention(store, rollups.Retention(raw_s=30 * 86400.0))
+        deleted = rollups.apply_retention(
+            store, rollups.Retention(raw_s=30 * 86400.0), now_ms=_newest(store)
+        )
     assert deleted["ticks"] == 0 and store.get_meta("raw_from_ms") is None
     old = [
         (timeseries.to_ms(T0 - 86400 + i * 60), None, {"tair_c": 5.0}) for i in range(60)
@@ -96,7 +107,9 @@ def test_old_data_imported_into_a_young_database_shows_in_plots(store):
 def test_a_late_tick_keeps_its_hour_whole_when_five_minute_rollups_expired_first(store):
     rows = _days(store, 3)
     with store.write():  # raw kept longer than the 5-min rollups (to save disk)
-        rollups.apply_retention(store, rollups.Retention(raw_s=2 * 86400.0, rollup_5m_s=86400.0))
+        rollups.apply_retention(
+            store, rollups.Retention(raw_s=2 * 86400.0, rollup_5m_s=86400.0), now_ms=_newest(store)
+        )
     hour = T0 + 86400 + 5 * 3600  # raw ticks still there, 5-min rollups already deleted
     assert (
         store.conn.execute(

@@ -115,6 +115,26 @@ def test_alerts_and_reorder_commands(db, capsys):
     assert co2["daily_demand"] == 2 and co2["qty"] == 50  # up to RP (2 x 10 + 2) + 14 days x 2
 
 
+def test_reorder_command_says_what_it_holds_back(db, capsys):
+    with SupplyService(db) as svc:
+        svc.receive("PIG-GROW", "L1", 100, "A-01", "luca", production=date.today())
+        svc.receive("CO2", "C1", 5, "A-01", "luca")
+    capsys.readouterr()
+    # no use recorded, 100 kg under a 200 kg safety stock: four 25 kg packs
+    assert main(["supply", "reorder", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "PIG-GROW" in out and " 100 kg" in out
+    assert "no use recorded: tops up to the safety stock" in out
+    # with a use so small that one pack outlives its shelf life, nothing is ordered and the
+    # command says so instead of claiming every product is above its reorder point
+    assert main(["supply", "reorder", "--db", db, "--use", "PIG-GROW=0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "above its reorder point" not in out
+    assert out.startswith(
+        "nothing to order for PIG-GROW (below its reorder point): one pack is more"
+    )
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -186,7 +206,8 @@ def utc_local_time(monkeypatch):
     time.tzset()
 
 
-def test_reorder_and_alerts_export_as_seen_on_a_date(db, capsys, utc_local_time):
+@pytest.mark.usefixtures("utc_local_time")
+def test_reorder_and_alerts_export_as_seen_on_a_date(db, capsys):
     from datetime import UTC, datetime
 
     from tests.supply.conftest import Clock

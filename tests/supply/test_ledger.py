@@ -160,7 +160,7 @@ def test_recalled_and_quarantined_lots_cannot_be_issued(svc):
     ]
 
 
-def test_expired_lot_needs_a_managers_override_which_is_recorded(svc, clock):
+def test_expired_lot_needs_a_managers_override_which_is_recorded(svc):
     lot = svc.receive("PIG-GROW", "L1", 100, "A-01", "luca", production=date(2025, 11, 1))
     assert svc.lot(lot).expiry == date(2026, 1, 30)
     with pytest.raises(LotBlockedError, match="expired on 2026-01-30"):

@@ -85,7 +85,7 @@ def test_only_allowed_transitions(svc, steps, bad):
     assert len(svc.order_events(order)) == events
 
 
-def test_fefo_skips_expired_recalled_quarantined_and_past_removal(svc, clock):
+def test_fefo_skips_expired_recalled_quarantined_and_past_removal(svc):
     _stock(svc)
     svc.receive("PIG-GROW", "L-Q", 50, "A-01", "luca", production=date(2025, 12, 15))
     svc.receive("PIG-GROW", "L-R", 50, "A-01", "luca", production=date(2025, 12, 16))

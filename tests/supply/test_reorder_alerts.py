@@ -117,6 +117,44 @@ def test_order_capped_so_it_is_used_before_it_expires():
     assert tiny.qty == 0 and "one pack" in tiny.note
 
 
+def test_below_the_safety_stock_without_use_tops_up_in_whole_packs():
+    s = reorder.suggest(
+        product="CAN",
+        daily_demand=0.0,
+        on_hand=150,
+        on_order=0,
+        lead_time_days=7,
+        safety_stock=300,
+        pack_size=25,
+        shelf_life_days=365,
+        removal_days=0,
+    )
+    assert s.reorder_point == 300 and s.position == 150
+    assert s.qty == 150  # up to the safety stock, whole 25 kg packs; no expiry cap without use
+    assert s.cap is None
+    assert s.note == "no use recorded: tops up to the safety stock"
+    odd = reorder.suggest(
+        product="CAN",
+        daily_demand=0.0,
+        on_hand=160,
+        on_order=0,
+        lead_time_days=7,
+        safety_stock=300,
+        pack_size=25,
+    )
+    assert odd.qty == 150  # 140 short: rounded up to six packs
+    at = reorder.suggest(
+        product="X",
+        daily_demand=0.0,
+        on_hand=300,
+        on_order=0,
+        lead_time_days=7,
+        safety_stock=300,
+        pack_size=25,
+    )
+    assert at.qty == 0 and at.note == ""
+
+
 def test_expiry_cap_counts_the_stock_used_first():
     # 10 kg/day, 10 days lead time, 90 days shelf life of which 83 usable (removal margin 7).
     # 300 kg on hand: 100 are eaten during the lead time, the other 200 (20 days) before the

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.common import SITE_TZ, ErrorLine, SiteDateAxis, colour, style_plot
+from app.gui.common import SITE_TZ, ErrorLine, SiteDateAxis, add_legend, colour, style_plot
 from app.gui.labels import channel_label, channel_sort_key, channel_tooltip
 from app.gui.workers import run_in_worker
 
@@ -80,6 +80,7 @@ class HistoryView(QWidget):
         lv = QVBoxLayout(left)
         lv.addWidget(QLabel("&Channels"))
         self.channels = QListWidget()
+        self.channels.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.channels.setToolTip(
             "tick the channels to plot; hover one for its name in the database and CSV"
         )
@@ -130,7 +131,7 @@ class HistoryView(QWidget):
         self.error = ErrorLine()
         rv.addWidget(self.error)
         self.plot = pg.PlotWidget(axisItems={"bottom": SiteDateAxis()})
-        self.plot.addLegend(offset=(5, 5))
+        add_legend(self.plot, offset=(5, 5))
         style_plot(self.plot)
         self.plot.setToolTip("drag to pan, wheel to zoom; the detail follows the zoom")
         rv.addWidget(self.plot, stretch=1)
@@ -146,11 +147,18 @@ class HistoryView(QWidget):
         self._debounce.timeout.connect(self._query_view)
         self.plot.getPlotItem().sigXRangeChanged.connect(self._range_moved)
         self.channels.itemChanged.connect(lambda _i: self._debounce.start())
+        # until the database answers: the last day up to now, not an empty 1970/2000 axis
+        now = time.time()
+        self._applying = True
+        self.plot.setXRange(now - 86400.0, now, padding=0)
+        self._applying = False
+        self._set_edits(now - 86400.0, now)
 
     # -- settings --------------------------------------------------------------------------
     def save(self, settings: QSettings) -> None:
         """Remember the chosen channels and the splitter."""
-        settings.setValue("history/channels", self.selected())
+        if self.channels.count():  # a list never loaded is no choice of channels
+            settings.setValue("history/channels", self.selected())
         settings.setValue("history/splitter", self.splitter.saveState())
 
     def restore(self, settings: QSettings) -> None:
@@ -177,13 +185,15 @@ class HistoryView(QWidget):
         self.channels.blockSignals(True)
         self.channels.clear()
         for name in sorted(names, key=channel_sort_key):
-            item = QListWidgetItem(channel_label(name))
-            item.setToolTip(channel_tooltip(name))
+            label = channel_label(name)
+            item = QListWidgetItem(label)
+            item.setToolTip(f"{label}\n{channel_tooltip(name)}")
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if name in wanted else Qt.CheckState.Unchecked)
             self.channels.addItem(item)
         self.channels.blockSignals(False)
+        self._fit_channel_list()
         self.data_range = (lo, hi)
         if lo is None:
             self.error.show_error("Nothing logged yet: the database has no measurements.")
@@ -191,6 +201,28 @@ class HistoryView(QWidget):
         self.error.clear_error()
         if not self.buckets:
             self.show_last(86400.0)
+
+    def _fit_channel_list(self) -> None:
+        """Widen the list so the longest channel name shows whole (at most a third of the view)."""
+        metrics = self.channels.fontMetrics()
+        widest = max(
+            (
+                metrics.horizontalAdvance(self.channels.item(i).text())
+                for i in range(self.channels.count())
+            ),
+            default=0,
+        )
+        want = min(widest + 60, max(self.width() // 3, 320))
+        self.channels.setMinimumWidth(want)
+        sizes = self.splitter.sizes()
+        if sizes and sizes[0] < want:
+            self.splitter.setSizes([want, max(sum(sizes) - want, 1)])
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Load channels and the last day while nothing is plotted (the database may be new)."""
+        super().showEvent(event)
+        if not self.buckets:
+            self.reload()
 
     def selected(self) -> list[str]:
         """The ticked channel names."""

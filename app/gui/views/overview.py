@@ -7,9 +7,17 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.gui.common import SiteDateAxis, Tile, colour, fmt_time, fmt_value, style_plot
+from app.gui.common import (
+    SiteDateAxis,
+    Tile,
+    colour,
+    fmt_time,
+    fmt_value,
+    legend_html,
+    style_plot,
+)
 from app.gui.labels import channel_tooltip, channel_words
 
 TREND_S = 24 * 3600.0
@@ -34,7 +42,7 @@ ACTUATOR_TILES = (
     ("screen_blackout_pct", "Blackout screen"),
     ("lamps_pct", "Lamps"),
     ("co2_valve_pct", "CO₂ valve"),
-    ("pipe_sp_c", "Rail pipe command"),
+    ("pipe_sp_c", "Rail pipe setpoint"),
 )
 TRENDS = (
     ("Temperature (°C)", ("tair_c", "tout_c", "sp:heat_c")),
@@ -87,26 +95,49 @@ class OverviewView(QWidget):
         self.plots: list[tuple[pg.PlotWidget, dict[str, pg.PlotDataItem]]] = []
         plots_row = QHBoxLayout()
         outer.addLayout(plots_row, stretch=1)
+        self.legends: list[QLabel] = []
+        self.waiting: list[pg.TextItem] = []
         for title, names in TRENDS:
+            box = QWidget()
+            bv = QVBoxLayout(box)
+            bv.setContentsMargins(0, 0, 0, 0)
+            bv.setSpacing(2)
+            heading = QLabel(f"<b>{title} – last 24 h</b>")
+            legend = QLabel(
+                legend_html(
+                    [(colour(i), trend_label(n), n.startswith("sp:")) for i, n in enumerate(names)]
+                )
+            )
+            legend.setWordWrap(True)
+            legend.setAccessibleName(f"legend of {title}")
+            self.legends.append(legend)
             plot = pg.PlotWidget(axisItems={"bottom": SiteDateAxis()})
-            plot.setTitle(title + " – last 24 h")
-            plot.setMinimumHeight(180)
-            plot.addLegend(offset=(5, 5))
+            plot.setMinimumHeight(160)
             style_plot(plot)
             curves = {}
             for i, name in enumerate(names):
                 pen = pg.mkPen(
                     colour(i),
-                    width=1,
+                    width=2 if name.startswith("sp:") else 1,
                     style=pg.QtCore.Qt.PenStyle.DashLine
                     if name.startswith("sp:")
                     else pg.QtCore.Qt.PenStyle.SolidLine,
                 )
-                curves[name] = plot.plot([], [], pen=pen, name=trend_label(name))
+                curves[name] = plot.plot([], [], pen=pen)
                 self.history.setdefault(name, deque())
+            # until the first tick there is no time to put on the axes: say so instead
+            waiting = pg.TextItem("waiting for data…", anchor=(0.5, 0.5))
+            waiting.setColor(plot.getPlotItem().getAxis("left").textPen().color())
+            plot.addItem(waiting, ignoreBounds=True)
+            waiting.setPos(0.5, 0.5)
+            for axis in ("left", "bottom"):
+                plot.getPlotItem().getAxis(axis).setStyle(showValues=False)
+            self.waiting.append(waiting)
             self.plots.append((plot, curves))
-            plots_row.addWidget(plot)
-        self._last_time: float | None = None
+            bv.addWidget(heading)
+            bv.addWidget(legend)
+            bv.addWidget(plot, stretch=1)
+            plots_row.addWidget(box)
 
     def _group(self, title: str, items, cols: int) -> QGroupBox:
         box = QGroupBox(title)
@@ -117,8 +148,9 @@ class OverviewView(QWidget):
             grid.addWidget(tile, i // cols, i % cols)
         return box
 
-    def show_snapshot(self, snap) -> None:
-        """Update tiles and trends from a session snapshot."""
+    def show_snapshot(self, snap, reasons: dict[str, str] | None = None) -> None:
+        """Update tiles from a session snapshot; `reasons` says why a rule holds an actuator."""
+        reasons = reasons or {}
         rec = snap.record
         alarms = snap.alarms
         unacked = [a for a in alarms if a.state == "raised"]
@@ -160,16 +192,26 @@ class OverviewView(QWidget):
         self.tiles["co2_ppm"].detail.setText(
             f"setpoint {fmt_value(sp.get('co2_ppm'), 'co2_ppm', 0)}"
         )
+        for name in ("pipe_c", "pipe_grow_c"):
+            if rec.quality.get(name, "good") == "good":
+                self.tiles[name].detail.setText("measured water temperature")
+        pipe_sp = rec.commands.get("pipe_sp_c")
+        self.tiles["pipe_c"].detail.setText(
+            f"measured · setpoint {fmt_value(pipe_sp, 'pipe_sp_c', 0)}"
+        )
         overridden = {o.actuator for o in snap.overrides}
         for name, _cap in ACTUATOR_TILES:
             rb = rec.readbacks.get(name)
             cmd = rec.commands.get(name)
-            detail = f"command {fmt_value(cmd, name, 0)}"
+            detail = f"read back · sent {fmt_value(cmd, name, 0)}"
             if name in overridden:
                 detail += " · manual override"
+            elif name in reasons:
+                detail += "\n" + reasons[name]
             self.tiles[name].set(
                 fmt_value(rb, name, 0), detail, "#8250df" if name in overridden else None
             )
+            self.tiles[name].detail.setToolTip(reasons.get(name, ""))
 
     def add_records(self, records) -> None:
         """Append new tick records to the trends."""
@@ -206,12 +248,18 @@ class OverviewView(QWidget):
         self._redraw()
 
     def _redraw(self) -> None:
-        for _plot, curves in self.plots:
+        for (plot, curves), waiting in zip(self.plots, self.waiting, strict=True):
+            drawn = False
             for name, curve in curves.items():
                 buf = self.history[name]
                 if buf:
                     arr = np.array(buf)
                     curve.setData(arr[:, 0], arr[:, 1], connect="finite")
+                    drawn = True
+            if drawn and waiting.isVisible():
+                waiting.hide()
+                for axis in ("left", "bottom"):
+                    plot.getPlotItem().getAxis(axis).setStyle(showValues=True)
 
 
 def read_trend_history(db_path: str, end_s: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -72,7 +73,9 @@ class SettingsDialog(QDialog):
         self.db = QLineEdit(str(config.db_path))
         self.db.setToolTip("the SQLite database the loop records into")
         form.addRow("&Link", self.port)
-        form.addRow("&Node maps", nodes_row)
+        nodes_label = QLabel("&Node maps")  # a row of widgets gives no buddy by itself
+        nodes_label.setBuddy(self.nodes)
+        form.addRow(nodes_label, nodes_row)
         form.addRow("&Speed (simulated)", self.speed)
         form.addRow("&Database", self.db)
         v.addLayout(form)

@@ -211,12 +211,26 @@ class SupplyView(QWidget):
         bar.addWidget(refresh)
         bar.addStretch(1)
         outer.addLayout(bar)
+        self.hint = QLabel(
+            "No products yet. Import them from a CSV: <tt>serra supply import products "
+            "products.csv</tt> (columns code, name, unit, pack_size, …), then your bays and silos: "
+            "<tt>serra supply import bays bays.csv</tt>. See docs/supply.md for the columns."
+        )
+        self.hint.setWordWrap(True)
+        self.hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hint.setStyleSheet("font-size: 14px; padding: 8px;")
+        self.hint.hide()
+        outer.addWidget(self.hint)
         self.tabs = QTabWidget()
         outer.addWidget(self.tabs, stretch=1)
         self.tabs.addTab(self._orders_tab(), "Orders")
         self.tabs.addTab(self._loading_tab(), "Loading guidance")
         self.tabs.addTab(self._stock_tab(), "Lots and alerts")
         self.tabs.addTab(self._reorder_tab(), "Reorder")
+
+    def _today(self) -> date:
+        """Today at the site (the service's clock when one is given)."""
+        return self.clock().date() if self.clock is not None else date.today()
 
     # -- tabs ------------------------------------------------------------------------------
     def _orders_tab(self) -> QWidget:
@@ -255,12 +269,13 @@ class SupplyView(QWidget):
         self.new_party = QLineEdit()
         self.new_party.setToolTip("customer or supplier name")
         self.new_lines = QLineEdit()
-        self.new_lines.setPlaceholderText("PRODUCT=QUANTITY; … e.g. PIG-GROW=500")
+        self.new_lines.setPlaceholderText("PRODUCT=QUANTITY; … e.g. CAN=500; RW-SLAB=240")
         self.new_lines.setToolTip("quantities in each product's unit (kg, piece, …)")
+        today = self._today().isoformat()
         self.slot_start = QLineEdit()
-        self.slot_start.setPlaceholderText("from 2026-03-02 08:00")
+        self.slot_start.setPlaceholderText(f"from {today} 08:00")
         self.slot_end = QLineEdit()
-        self.slot_end.setPlaceholderText("until 2026-03-02 09:00")
+        self.slot_end.setPlaceholderText(f"until {today} 09:00")
         for edit in (self.slot_start, self.slot_end):
             edit.setToolTip("when the farmer comes to pick the order up (site-local time)")
         slot = QHBoxLayout()
@@ -413,13 +428,17 @@ class SupplyView(QWidget):
         """Read the supply state (worker) and show it."""
         run_in_worker(self.read_state, on_done=self._show, on_error=self.error.show_error)
 
-    def _call(self, method: str, *args, done_text: str = "", on_error=None, **kwargs) -> None:
+    def _call(
+        self, method: str, *args, done_text: str = "", on_error=None, after=None, **kwargs
+    ) -> None:
         def work():
             with self._service() as s:
                 return getattr(s, method)(*args, **kwargs)
 
         def ok(result):
             self.error.clear_error()
+            if after is not None:
+                after()
             if done_text:
                 self.scan_result.setText(done_text.format(result=result))
             self.reload()
@@ -446,7 +465,13 @@ class SupplyView(QWidget):
             self.who.text(),
             slot_start=slot[0],
             slot_end=slot[1],
+            after=self._clear_new_order,
         )
+
+    def _clear_new_order(self) -> None:
+        """Empty the new-order form once its draft is made (the kind stays)."""
+        for edit in (self.new_party, self.new_lines, self.slot_start, self.slot_end):
+            edit.clear()
 
     def receive(self) -> None:
         """Check the goods-in form in place, then book it (worker): lots in, order delivered."""
@@ -535,6 +560,7 @@ class SupplyView(QWidget):
     def _show(self, st: SupplyState) -> None:
         self.state = st
         self.error.clear_error()
+        self.hint.setVisible(not st.products)
         for state, lst in self.columns.items():
             lst.blockSignals(True)
             lst.clear()
@@ -562,7 +588,7 @@ class SupplyView(QWidget):
                 f"{s.qty:g} {unit}",
                 f"{s.allocated:g} {unit}",
                 "–" if s.expiry is None else s.expiry.isoformat(),
-                s.status,
+                "expired" if s.expiry is not None and s.expiry <= today else s.status,
             ]
             p = st.products.get(s.product)
             bg = expiry_colour(s.expiry, p.alert_days if p else 0, today)
@@ -727,7 +753,8 @@ class SupplyView(QWidget):
             return
         order = next(o for o in self.state.orders if o.id == oid)
         lines = self.state.picks.get(oid, [])
-        self.pick_title.setText(f"Order #{oid} for {order.party}: {len(lines)} stops")
+        stops = f"{len(lines)} stop" + ("" if len(lines) == 1 else "s")
+        self.pick_title.setText(f"Order #{oid} for {order.party}: {stops}")
         self.pick_table.setRowCount(len(lines))
         for i, p in enumerate(lines):
             for j, text in enumerate((p.bay, p.lot_no, f"{p.qty:g} {p.unit}", p.product)):

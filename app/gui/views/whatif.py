@@ -3,6 +3,8 @@ weather file and compare the seasons."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QTimer
@@ -26,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.common import ErrorLine, colour, style_plot
+from app.gui.common import ErrorLine, add_legend, colour, style_plot
 from app.gui.workers import run_in_worker
 from app.whatif_run import (
     Variant,
@@ -42,11 +44,28 @@ WEATHER_CHOICES = (
     ("reference", "Dutch reference year (shipped, hourly)"),
     ("file", "Weather file…"),
 )
-DEFAULT_VARIANTS = (
-    ("Grower rules", ""),
-    ("Warmer (+1 °C heating)", "heat_c=21.5"),
-    ("CO₂ 1000 ppm", "co2_ppm=1000"),
-)
+
+
+def _default_variants() -> tuple[tuple[str, str], ...]:
+    """The rules as shipped, one degree warmer, and more CO₂, named by the values they set.
+
+    A setpoint change sets the highest value the day periods give it (the day value) and shifts
+    the others with it, so the names say that day value, taken from the shipped rules.
+    """
+    from controllers.grower_rules import cucumber_periods
+
+    def day(name: str) -> float:
+        return max(p.values[name] for p in cucumber_periods() if name in p.values)
+
+    heat, co2 = day("heat_c") + 1.0, day("co2_ppm") + 100.0
+    return (
+        ("Grower rules", ""),
+        (f"Warmer: day heating {heat:g} °C (+1)", f"heat_c={heat:g}"),
+        (f"More CO₂: day {co2:g} ppm (+100)", f"co2_ppm={co2:g}"),
+    )
+
+
+DEFAULT_VARIANTS = _default_variants()
 #: Strategy column: key and words.
 STRATEGY_CHOICES = (
     ("grower", "Grower rules"),
@@ -162,9 +181,10 @@ class WhatIfView(QWidget):
             pv.addWidget(p)
         # the bars share the lines' colours: one legend row on the line plots, none over bars
         for p in (self.tair_plot, self.yield_plot):
-            p.addLegend(offset=(5, 2), colCount=len(DEFAULT_VARIANTS))
+            add_legend(p, offset=(5, 2), colCount=len(DEFAULT_VARIANTS))
         split.addWidget(plots)
         split.setSizes([600, 760])  # three variants side by side without scrolling
+        self.split = split
         outer.addWidget(split, stretch=1)
 
     def add_variant(
@@ -292,7 +312,8 @@ class WhatIfView(QWidget):
         self.table.clear()
         self.table.setRowCount(len(rows))
         self.table.setColumnCount(len(run.names))
-        self.table.setHorizontalHeaderLabels(run.names)
+        # long variant names on two lines, so every column fits beside the plots
+        self.table.setHorizontalHeaderLabels([textwrap.fill(n, 18) for n in run.names])
         for j in range(len(run.names)):  # the variant's colour in bars and lines
             swatch = QPixmap(12, 12)
             swatch.fill(colour(j))
@@ -307,7 +328,22 @@ class WhatIfView(QWidget):
                 text = "–" if v is None else f"{v:,.{digits}f}"
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        self._fit_table()
         self._plot(run, costs)
+
+    def _fit_table(self) -> None:
+        """Give the results table the width its columns need (at most 60 % of the view)."""
+        header = self.table.horizontalHeader()
+        need = (
+            sum(header.sectionSize(j) for j in range(self.table.columnCount()))
+            + self.table.verticalHeader().width()
+            + 2 * self.table.frameWidth()
+            + self.table.verticalScrollBar().sizeHint().width()
+        )
+        total = sum(self.split.sizes())
+        want = min(need, int(0.6 * total))
+        if self.split.sizes()[0] < want:
+            self.split.setSizes([want, total - want])
 
     def _plot(self, run: WhatIfRun, costs: list[str]) -> None:
         # one plot per event-loop turn: drawing all three at once would hold the GUI > 50 ms

@@ -1,4 +1,7 @@
-"""The service's connection, clock, write transactions and lookups shared by its parts."""
+"""`SupplyDb`: the one connection, clock, write transactions and id lookups the supply parts share.
+
+Also the input checks every part uses (`qty_value`, `name_value`) and the date <-> ISO text pair.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,11 @@ Clock = Callable[[], datetime]
 #: Quantities are kept to this many decimals so sums of moves and balances agree exactly enough.
 DECIMALS = 6
 EPS = 1e-9
+#: The largest quantity or capacity accepted (units of the product): past it a number is a typo
+#: or a corrupt file, and sums of such numbers would overflow to inf.
+MAX_QTY = 1e9
+#: The largest number of days accepted (shelf life, lead time, margins): 100 years.
+MAX_DAYS = 36_500
 
 
 def _now() -> datetime:
@@ -31,6 +39,8 @@ def qty_value(qty: float, what: str = "quantity") -> float:
         raise InputError(f"{what} {qty!r} is not a number; give a quantity > 0") from None
     if not math.isfinite(q) or round(q, DECIMALS) <= 0:
         raise InputError(f"{what} must be > 0, got {qty}")
+    if q > MAX_QTY:
+        raise InputError(f"{what} {qty} is more than {MAX_QTY:g}; give a real quantity")
     return round(q, DECIMALS)
 
 
@@ -51,8 +61,12 @@ def iso(d: date | None) -> str | None:
     return None if d is None else d.isoformat()
 
 
-class ServiceBase:
-    """Holds one `store.db.Store` (one connection: use one service per thread) and the clock."""
+class SupplyDb:
+    """One `store.db.Store` (one connection: use one per thread) and the clock.
+
+    The parts of `SupplyService` (catalogue, ledger, orders, reports, CSV) all hold the same
+    `SupplyDb`, so a call that spans parts runs in one transaction on one connection.
+    """
 
     def __init__(self, path: str | Path | Store, *, clock: Clock | None = None) -> None:
         try:
@@ -66,22 +80,17 @@ class ServiceBase:
         """Close the database connection."""
         self.store.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def today(self) -> date:
-        """Today's date by the service clock (site-local when the clock is)."""
+        """Today's date by the clock (site-local when the clock is)."""
         return self.clock().date()
 
-    def _t_ms(self) -> int:
+    def t_ms(self) -> int:
+        """Now by the clock, as UTC epoch milliseconds (the time of moves and events)."""
         return int(self.clock().timestamp() * 1000)
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE .. COMMIT; any error rolls everything back."""
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE .. COMMIT; any error rolls everything back (as a `SupplyError`)."""
         try:
             with self.store.write():
                 yield self.conn
@@ -92,26 +101,36 @@ class ServiceBase:
         except StoreError as exc:
             raise SupplyError(str(exc)) from None
 
-    def _one(self, sql: str, args: tuple, missing: str) -> tuple:
+    def one(self, sql: str, args: tuple, missing: str) -> tuple:
+        """The one row `sql` finds, or `NotFoundError(missing)`."""
         row = self.conn.execute(sql, args).fetchone()
         if row is None:
             raise NotFoundError(missing)
         return row
 
-    def _product_id(self, code: str) -> int:
+    def product_id(self, code: str) -> int:
+        """The row id of a product code, or `NotFoundError`."""
         row = self.conn.execute("SELECT id FROM supply_products WHERE code = ?", (code,)).fetchone()
         if row is None:
             raise NotFoundError(f"unknown product {code!r}; add it to the catalogue first")
         return int(row[0])
 
-    def _bay_id(self, code: str) -> int:
+    def bay_id(self, code: str) -> int:
+        """The row id of a bay code, or `NotFoundError`."""
         row = self.conn.execute("SELECT id FROM supply_bays WHERE code = ?", (code,)).fetchone()
         if row is None:
-            raise NotFoundError(f"unknown bay {code!r}; add it with add_bay first")
+            raise NotFoundError(f"unknown bay {code!r}; add the bay first")
         return int(row[0])
 
-    def _lot_row(self, lot_id: int) -> tuple:
-        return self._one(
+    def bay_code(self, bay_id: int) -> str:
+        """The code of a bay row id (`#id` when it is gone), for messages."""
+        row = self.conn.execute("SELECT code FROM supply_bays WHERE id = ?", (bay_id,)).fetchone()
+        return row[0] if row else f"#{bay_id}"
+
+    def lot_row(self, lot_id: int) -> tuple:
+        """(id, product id, lot number, expiry, removal date, status) of a lot, or
+        `NotFoundError`."""
+        return self.one(
             "SELECT id, product_id, lot_no, expiry_date, removal_date, status "
             "FROM supply_lots WHERE id = ?",
             (lot_id,),
