@@ -82,10 +82,13 @@ class ClimateComputerSettings:
     wind_wind_hi_m_s: float = 14.0
     rain_lee_max_pct: float = 100.0
     rain_wind_max_pct: float = 10.0
-    # CO2: P-band, setpoint lowered as the lee vent opens, no dosing in the dark
+    # CO2: P-band, setpoint lowered as the lee vent opens, no dosing in the dark. The band is
+    # 30-60 % lee: with the roof vent area of Vanthoor 2011 (0.05 m2/m2 per side) that is the
+    # air exchange a 10-30 % opening gave with twice the area; the AGC 2018 compartments kept
+    # CO2 at setpoint with the lee vent at 30-35 % on average by day
     co2_pband_ppm: float = 100.0
-    co2_vent_lo_pct: float = 10.0
-    co2_vent_hi_pct: float = 30.0
+    co2_vent_lo_pct: float = 30.0
+    co2_vent_hi_pct: float = 60.0
     co2_vent_ppm: float = 450.0
     co2_min_w_m2: float = 20.0
     # screens
