@@ -32,6 +32,7 @@ import numpy as np
 from controllers.setpoints import SETPOINT_RANGES, SETPOINTS, SetpointError
 from drivers.signals import ACTUATORS, MEASUREMENTS, SIGNALS
 from sim.jit import njit, njit_inline
+from sim.psychro import saturation_density_g_m3
 
 
 @dataclass
@@ -81,10 +82,13 @@ class ClimateComputerSettings:
     wind_wind_hi_m_s: float = 14.0
     rain_lee_max_pct: float = 100.0
     rain_wind_max_pct: float = 10.0
-    # CO2: P-band, setpoint lowered as the lee vent opens, no dosing in the dark
+    # CO2: P-band, setpoint lowered as the lee vent opens, no dosing in the dark. The band is
+    # 30-60 % lee: with the roof vent area of Vanthoor 2011 (0.05 m2/m2 per side) that is the
+    # air exchange a 10-30 % opening gave with twice the area; the AGC 2018 compartments kept
+    # CO2 at setpoint with the lee vent at 30-35 % on average by day
     co2_pband_ppm: float = 100.0
-    co2_vent_lo_pct: float = 10.0
-    co2_vent_hi_pct: float = 30.0
+    co2_vent_lo_pct: float = 30.0
+    co2_vent_hi_pct: float = 60.0
     co2_vent_ppm: float = 450.0
     co2_min_w_m2: float = 20.0
     # screens
@@ -401,8 +405,7 @@ def _move(pos: float, target: float, max_step: float) -> float:
 @njit
 def humidity_deficit_g_m3(tair_c: float, rh_pct: float) -> float:
     """Humidity deficit (g/m3) of air at `tair_c` and `rh_pct` (Tetens saturation pressure)."""
-    es = 610.78 * math.exp(17.27 * tair_c / (tair_c + 237.3))
-    return (1.0 - rh_pct / 100.0) * es * 2.1667 / (tair_c + 273.15)
+    return (1.0 - rh_pct / 100.0) * saturation_density_g_m3(tair_c)
 
 
 @njit

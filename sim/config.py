@@ -50,7 +50,6 @@ _FRACTIONS = {
     "screens.energy_transmission",
     "screens.blackout_saving",
     "screens.blackout_transmission",
-    "screens.screen_air_exchange_factor",
     "lamps.convective_fraction",
     "heating.pipe_emissivity",
     "crop.extinction_coefficient",

@@ -120,6 +120,7 @@ P_COVER_RATIO = PARAM_INDEX["structure.cover_area_ratio"]
 P_TAU = PARAM_INDEX["structure.cover_transmission"]
 P_H_IN = PARAM_INDEX["structure.h_in_w_m2_k"]
 P_H_RAD = PARAM_INDEX["structure.h_rad_cover_w_m2_k"]
+P_HEC_IN = PARAM_INDEX["structure.cover_convection_w_m2_k133"]
 P_MASS_CAP = PARAM_INDEX["structure.mass_capacity_j_m2_k"]
 P_MASS_EXCH = PARAM_INDEX["structure.mass_exchange_w_m2_k"]
 P_SOIL_EXCH = PARAM_INDEX["structure.soil_exchange_w_m2_k"]
@@ -143,7 +144,7 @@ P_SE_SAVE = PARAM_INDEX["screens.energy_saving"]
 P_SE_TAU = PARAM_INDEX["screens.energy_transmission"]
 P_SB_SAVE = PARAM_INDEX["screens.blackout_saving"]
 P_SB_TAU = PARAM_INDEX["screens.blackout_transmission"]
-P_SCREEN_AIR = PARAM_INDEX["screens.screen_air_exchange_factor"]
+P_SCREEN_K = PARAM_INDEX["screens.screen_permeability_m3_m2_s_k"]
 P_LAMP_PAR = PARAM_INDEX["lamps.par_umol_m2_s"]
 P_LAMP_EFF = PARAM_INDEX["lamps.efficacy_umol_j"]
 P_LAMP_CONV = PARAM_INDEX["lamps.convective_fraction"]
@@ -155,6 +156,11 @@ P_SLAB_CAP = PARAM_INDEX["irrigation.slab_capacity_l_m2"]
 #: PAR photons per joule of global radiation above the cover (DOMAIN.md section 2)
 PAR_PER_GLOBAL_UMOL_J = 2.3
 _SIGMA = 5.670e-8
+_AIR_DENSITY_KG_M3 = 1.2
+# a screen exchanges air even with no temperature difference across it (wind, pressure)
+_SCREEN_MIN_DT_K = 1.0
+# flow standing for an open screen: no resistance worth counting (m3/m2/s)
+_OPEN_SCREEN_FLOW = 1.0e3
 _PSYCHRO_PA_K = 66.5
 _BOUNDARY_RESISTANCE_S_M = 275.0
 # absorbed short-wave minus the canopy's long-wave loss to the cover, as a share
@@ -209,18 +215,86 @@ def canopy_par(p, act, iglob: float) -> tuple[float, float]:
 
 
 @njit
-def ventilation_m3_m2_s(p, act, tair: float, tout: float, wind: float) -> float:
-    """Air exchange through vents and leakage (m3 per m2 floor per s), Boulard-Baille style."""
+def vent_flow_m3_m2_s(
+    cd: float, area: float, height: float, dt: float, mean_k: float, cw: float, wind: float
+) -> float:
+    """Flow through roof vents of `area` (m2/m2 floor): buoyancy + wind (Boulard & Baille 1995,
+    Vanthoor 2011 eq. 8.65): cd*area/2*sqrt(g*h/2*dT/T + cw*u^2)."""
+    drive = 9.81 * height / 2.0 * max(dt, 0.0) / mean_k + cw * wind * wind
+    return cd * area / 2.0 * math.sqrt(drive)
+
+
+@njit
+def leakage_m3_m2_s(coefficient: float, wind: float) -> float:
+    """Leakage through the closed cover, c*max(u, 0.25) (Vanthoor 2011 eq. 8.71)."""
+    return coefficient * max(wind, 0.25)
+
+
+@njit
+def screen_flow_m3_m2_s(closed: float, permeability: float, dt: float, mean_k: float) -> float:
+    """Air flow through a screen layer closed to share `closed` (De Zwart 1996 eq. 5.68,
+    Vanthoor 2011 eq. 8.41): through the cloth u*K*|dT|^0.66, through the gap by the density
+    difference (1-u)/rho*sqrt(rho/2*(1-u)*g*drho)."""
+    dt = max(abs(dt), _SCREEN_MIN_DT_K)
+    cloth = closed * permeability * dt**0.66
+    drho = _AIR_DENSITY_KG_M3 * dt / mean_k
+    gap = (
+        (1.0 - closed)
+        / _AIR_DENSITY_KG_M3
+        * math.sqrt(0.5 * _AIR_DENSITY_KG_M3 * (1.0 - closed) * 9.81 * drho)
+    )
+    return cloth + gap
+
+
+@njit
+def outside_flow_m3_m2_s(p, act, tair: float, tout: float, wind: float) -> float:
+    """Exchange of the space above the screens with outside through vents and leakage."""
     lee = min(max(act[A_LEE], 0.0), 100.0) / 100.0
     windside = min(max(act[A_WIND], 0.0), 100.0) / 100.0
     area = p[P_LEE_AREA] * lee + p[P_WIND_GAIN] * p[P_WIND_AREA] * windside
-    dt = max(tair - tout, 0.0)
     mean_k = 0.5 * (tair + tout) + 273.15
-    drive = 9.81 * p[P_VENT_H] / 2.0 * dt / mean_k + p[P_CW] * wind * wind
-    vents = p[P_CD] * area / 2.0 * math.sqrt(drive)
-    leak = p[P_LEAK] * max(wind, 0.25)
-    closed = max(act[A_SCREEN_E], act[A_SCREEN_B]) / 100.0
-    return (vents + leak) * (1.0 - closed * (1.0 - p[P_SCREEN_AIR]))
+    flow = vent_flow_m3_m2_s(p[P_CD], area, p[P_VENT_H], tair - tout, mean_k, p[P_CW], wind)
+    return flow + leakage_m3_m2_s(p[P_LEAK], wind)
+
+
+@njit
+def screens_flow_m3_m2_s(p, act, tair: float, tout: float) -> float:
+    """Air exchange through the energy and blackout screens in series (m3/m2/s); open
+    screens give a flow far above any vent's. The space above is taken halfway between
+    inside and outside temperature."""
+    screen_e = min(max(act[A_SCREEN_E], 0.0), 100.0) / 100.0
+    screen_b = min(max(act[A_SCREEN_B], 0.0), 100.0) / 100.0
+    mean_k = 0.5 * (tair + tout) + 273.15
+    dt = 0.5 * (tair - tout)
+    resistance = 0.0
+    if screen_e > 0.0:
+        resistance += 1.0 / screen_flow_m3_m2_s(screen_e, p[P_SCREEN_K], dt, mean_k)
+    if screen_b > 0.0:
+        resistance += 1.0 / screen_flow_m3_m2_s(screen_b, p[P_SCREEN_K], dt, mean_k)
+    return 1.0 / resistance if resistance > 0.0 else _OPEN_SCREEN_FLOW
+
+
+@njit
+def series(a: float, b: float) -> float:
+    """Two conductances in series."""
+    return a * b / (a + b) if a + b > 0.0 else 0.0
+
+
+@njit
+def ventilation_m3_m2_s(p, act, tair: float, tout: float, wind: float) -> float:
+    """Air exchange of the compartment with outside (m3 per m2 floor per s): vents and leakage
+    take air from the space above the screens, closed screens put their resistance in series
+    (the space above, small in capacity, taken as steady)."""
+    return series(
+        screens_flow_m3_m2_s(p, act, tair, tout), outside_flow_m3_m2_s(p, act, tair, tout, wind)
+    )
+
+
+@njit
+def cover_condensation_m_s(hec_in: float, dt: float) -> float:
+    """Vapour transfer coefficient to the inner cover per m2 cover (m/s): the convective heat
+    transfer cHecIn*|dT|^0.33 (Vanthoor 2011 eq. 8.43, Table 8.4) over rho*cp (Lewis analogy)."""
+    return hec_in * abs(dt) ** 0.33 / AIR_HEAT_CAPACITY_J_M3_K
 
 
 @njit
@@ -273,7 +347,6 @@ def physics_substep(x, p, act, w, lai, gross_assim_mg, resp_mg, peak, dt, acc):
     net_rad = _NET_RADIATION_SHARE * (q_sun + 0.5 * lamp_w) * absorbed
 
     # --- air exchange and cover
-    g_ex = ventilation_m3_m2_s(p, act, tair, tout, wind)
     h_out = 2.8 + 1.2 * wind
     h_in = p[P_H_IN]
     h_rad = p[P_H_RAD]
@@ -293,17 +366,23 @@ def physics_substep(x, p, act, w, lai, gross_assim_mg, resp_mg, peak, dt, acc):
     fog = 0.0
     if x[X_VAP] < vap_sat:
         fog = min(max(act[A_FOG], 0.0), 100.0) / 100.0 * p[P_FOG_CAP] / 3600.0
-    k_cond = h_in / AIR_HEAT_CAPACITY_J_M3_K * p[P_COVER_RATIO]
     vap_cover = saturation_density_g_m3(t_cover)
-    if x[X_VAP] <= vap_cover:
-        k_cond = 0.0
-    source = a0 + fog + g_ex * vap_out + k_cond * vap_cover
-    sink = a1 + g_ex + k_cond
+    k_cond = 0.0
+    if x[X_VAP] > vap_cover:
+        k_cond = cover_condensation_m_s(p[P_HEC_IN], tair - t_cover) * p[P_COVER_RATIO]
+    # vents, leakage and the cover draw vapour from the space above the screens, through them
+    g_out = outside_flow_m3_m2_s(p, act, tair, tout, wind)
+    g_scr = screens_flow_m3_m2_s(p, act, tair, tout)
+    share = g_scr / (g_scr + g_out + k_cond)
+    g_vap = g_out * share
+    k_cond *= share
+    source = a0 + fog + g_vap * vap_out + k_cond * vap_cover
+    sink = a1 + g_vap + k_cond
     vap_new, vap_mean = _relax(x[X_VAP], source, sink, height, dt)
     transp = max(a0 - a1 * vap_mean, 0.0)
     transp_booked = a0 - a1 * vap_mean
     condense = k_cond * (vap_mean - vap_cover)
-    exchange = g_ex * (vap_mean - vap_out)
+    exchange = g_vap * (vap_mean - vap_out)
     x[X_VAP] = max(vap_new, 0.0)
     acc[ACC_V_TRANSP] += transp_booked * dt
     acc[ACC_V_FOG] += fog * dt
@@ -323,6 +402,7 @@ def physics_substep(x, p, act, w, lai, gross_assim_mg, resp_mg, peak, dt, acc):
     rad_grow = p[P_PIPE_EPS] * _SIGMA * area_grow * ((x[X_GROW] + 273.15) ** 4 - tm_k4)
 
     # --- air temperature, exact for the linear conductances
+    g_ex = series(g_scr, g_out)
     g_mass = p[P_MASS_EXCH]
     g_vent = AIR_HEAT_CAPACITY_J_M3_K * g_ex
     conv_lamp = p[P_LAMP_CONV] * lamp_w

@@ -18,7 +18,10 @@ CO2_MG_M3_PER_PPM = 1.805
 
 @njit
 def saturation_pressure_pa(t_c: float) -> float:
-    """Saturation vapour pressure over water (Tetens), Pa."""
+    """Saturation vapour pressure over water (Tetens 1930 / Murray 1967), Pa; 2339 Pa at 20 C.
+
+    The one saturation pressure of the project: physics, climate computer, sky and drivers.
+    """
     return 610.78 * math.exp(17.27 * t_c / (t_c + 237.3))
 
 
@@ -46,8 +49,14 @@ def relative_humidity_pct(vapour_g_m3: float, t_c: float) -> float:
     return 100.0 * vapour_g_m3 / saturation_density_g_m3(t_c)
 
 
+def saturation_pressure_pa_array(t_c: np.ndarray) -> np.ndarray:
+    """`saturation_pressure_pa` over an array (same Tetens coefficients), Pa."""
+    t_c = np.asarray(t_c, dtype=float)
+    return 610.78 * np.exp(17.27 * t_c / (t_c + 237.3))
+
+
 def vapour_from_rh(rh_pct: np.ndarray, t_c: np.ndarray) -> np.ndarray:
     """Absolute humidity (g/m3) from relative humidity and temperature, vectorised."""
     t_c = np.asarray(t_c, dtype=float)
-    es = 610.78 * np.exp(17.27 * t_c / (t_c + 237.3))
+    es = saturation_pressure_pa_array(t_c)
     return np.asarray(rh_pct, dtype=float) / 100.0 * es * 2.1668 / (t_c + 273.15)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.psychro import saturation_pressure_pa_array
 from sim.sun import clear_sky_global_w_m2, solar_elevation_deg
 
 if TYPE_CHECKING:
@@ -15,9 +16,8 @@ SIGMA = 5.670374419e-8  # Stefan-Boltzmann, W/m2/K4
 
 
 def saturation_vapour_pressure_pa(t_c: np.ndarray) -> np.ndarray:
-    """Saturation vapour pressure over water (Pa), Magnus-Tetens (Alduchov & Eskridge 1996)."""
-    t = np.asarray(t_c, dtype=np.float64)
-    return 610.94 * np.exp(17.625 * t / (t + 243.04))
+    """Saturation vapour pressure over water (Pa): `sim.psychro`'s, over an array."""
+    return saturation_pressure_pa_array(t_c)
 
 
 def sky_temperature_from_pyrgeo(tout_c: np.ndarray, pyrgeo_w_m2: np.ndarray) -> np.ndarray:

@@ -151,8 +151,9 @@ def test_humidity_gap_opens_lee_vent_while_heating():
     assert out[A["vent_lee_pct"]] == pytest.approx(S.gap_max_pct)
 
 
-@pytest.mark.parametrize(("vent_min", "co2_sp"), [(5.0, 900.0), (20.0, 675.0), (40.0, 450.0)])
+@pytest.mark.parametrize(("vent_min", "co2_sp"), [(20.0, 900.0), (45.0, 675.0), (70.0, 450.0)])
 def test_co2_setpoint_reduced_as_lee_vent_opens(vent_min, co2_sp):
+    # the setpoint falls from 900 to 450 ppm as the lee vent opens from 30 to 60 %
     _, st = settle(sp(vent_min_pct=vent_min), meas(tair_c=19.5, co2_ppm=co2_sp - 50.0))
     assert st[0, ST["vent_lee_pos_pct"]] == pytest.approx(vent_min)
     assert st[0, ST["co2_sp_ppm"]] == pytest.approx(co2_sp)

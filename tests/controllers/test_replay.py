@@ -176,6 +176,7 @@ def test_open_loop_forces_the_logged_positions_and_names_what_was_never_logged(t
     assert report.never_logged["pipe_c"].startswith("0")
     assert report.never_logged["co2_ppm"] == "not compared"
     assert "sp.co2_ppm" in report.never_logged
+    assert report.never_logged["fog_pct"].startswith("climate computer")
     assert set(report.signals) == {"tair_c", "rh_pct"}
 
 

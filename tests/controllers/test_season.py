@@ -36,9 +36,11 @@ def test_grower_season_lands_in_published_agc_ranges(reference):
     assert 8.0 <= s["co2_kg_m2"] <= 15.0
     assert 200.0 <= s["water_l_m2"] <= 300.0
     assert 19.0 <= s["mean_tair_c"] <= 23.0
+    assert 75.0 <= s["mean_rh_pct"] <= 90.0  # a cucumber crop under glass (issue 10)
     # class-A fruits weigh about 0.39 kg at harvest in the AGC data
     assert 0.35 <= s["mean_fruit_weight_kg"] <= 0.45
-    assert s["yield_class_a_kg_m2"] > 0.9 * s["yield_kg_m2"]
+    # class A share of the grower-like 2018 teams: iGrow 89 %, Croperators 91 %, reference 97 %
+    assert s["yield_class_a_kg_m2"] > 0.85 * s["yield_kg_m2"]
 
 
 def test_harvest_starts_about_three_weeks_after_planting(reference):
@@ -122,8 +124,12 @@ def variants(agc_2018):
 
 def test_more_heat_gives_a_warmer_greenhouse_and_costs_energy(variants):
     base, warm = variants[0], variants[1]
-    assert warm["mean_tair_c"] > base["mean_tair_c"] + 0.8
-    assert warm["heat_kwh_m2"] > base["heat_kwh_m2"] * 1.2
+    warmer = warm["mean_tair_c"] - base["mean_tair_c"]
+    assert warmer > 0.8
+    # each degree of mean warming costs the house's loss coefficient over the heated hours: a
+    # glass cover loses 7-9 W/m2/K while heating, sunny hours need none; 15 kWh/m2/K over 115
+    # days is 5.4 W/m2/K averaged over all hours
+    assert (warm["heat_kwh_m2"] - base["heat_kwh_m2"]) / warmer > 15.0
 
 
 def test_co2_dosing_raises_co2_and_yield(variants):
