@@ -142,7 +142,7 @@ def test_calibration_recovers_known_parameters_from_a_simulated_log():
     truth = {
         "structure.cover_transmission": round(base["structure.cover_transmission"] * 0.85, 6),
         "ventilation.discharge_coefficient": round(
-            base["ventilation.discharge_coefficient"] * 1.25, 6
+            base["ventilation.discharge_coefficient"] * 0.8, 6
         ),
         "structure.h_rad_cover_w_m2_k": round(base["structure.h_rad_cover_w_m2_k"] * 1.2, 6),
     }
