@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import logging
 import math
 import os
 import threading
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from app.paths import default_db_path
+
+log = logging.getLogger(__name__)
 
 #: Demo speeds offered (plant seconds per wall second).
 SPEEDS: tuple[float, ...] = (1.0, 10.0, 60.0, 300.0, 600.0)
@@ -240,6 +243,7 @@ class Session:
             self._teardown()
             raise
         except Exception as exc:
+            log.exception("the session did not start")
             self._teardown()
             raise SessionError(_plain(exc)) from None
 
@@ -328,6 +332,7 @@ class Session:
         try:
             self.loop.run()
         except Exception as exc:  # the loop ends; the GUI shows it as stopped
+            log.exception("the control loop stopped on an unexpected error")
             self.error = _plain(exc)
 
     def _start_device(self, nodes: Any, plant: Any) -> None:
@@ -367,6 +372,7 @@ class Session:
         try:
             self.saver.save()
         except Exception as exc:  # the GUI shows it; the last periodic save stays in the file
+            log.exception("simulated greenhouse state not saved")
             self.error = f"simulated greenhouse state not saved: {_plain(exc)}"
 
     def _teardown(self) -> None:

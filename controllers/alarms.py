@@ -27,8 +27,8 @@ An alarm clears when its condition is gone; acknowledging one (who, when) does n
 
 from __future__ import annotations
 
+import logging
 import math
-import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +37,8 @@ from controllers.records import Event
 from drivers.signals import SIGNALS
 
 Notify = Callable[["Alarm"], None]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -148,7 +150,7 @@ class AlarmManager:
                 self._notify(alarm)
             except Exception as exc:  # a broken notifier must never stop the control loop
                 self.notify_errors += 1
-                print(f"serra: alarm notification failed: {exc}", file=sys.stderr)
+                log.warning("alarm notification failed: %s", exc, exc_info=exc)
 
     # -- checks ----------------------------------------------------------------------------
     def evaluate(

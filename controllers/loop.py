@@ -45,7 +45,7 @@ from controllers.strategy import Strategy, StrategyContext, make_context
 from drivers.errors import DriverError
 from drivers.signals import ACTUATORS, MEASUREMENTS
 
-log = logging.getLogger("serra.loop")
+log = logging.getLogger(__name__)
 
 
 class LoopError(Exception):
