@@ -220,20 +220,21 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print schema version, channels, tick and event counts and time range as JSON."""
-    from store import migrations
+    from store import events, migrations
+    from store.timeseries import tick_span
+
+    def utc(t_s: float | None) -> str | None:
+        return None if t_s is None else datetime.fromtimestamp(t_s, UTC).isoformat()
 
     with _open(_db_path(args)) as store:
-        n, lo, hi = store.conn.execute(
-            "SELECT COUNT(*), MIN(t_ms), MAX(t_ms) FROM ticks"
-        ).fetchone()
-        n_events = store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        span = tick_span(store)
         info = {
             "schema_version": migrations.current_version(store.db),
             "channels": sorted(c for c, k in store.channels.items() if k != "quality"),
-            "ticks": n,
-            "from": None if lo is None else datetime.fromtimestamp(lo / 1000, UTC).isoformat(),
-            "to": None if hi is None else datetime.fromtimestamp(hi / 1000, UTC).isoformat(),
-            "events": n_events,
+            "ticks": span.count,
+            "from": utc(span.first_s),
+            "to": utc(span.last_s),
+            "events": events.count(store),
         }
     print(json.dumps(info, indent=2))
     return 0

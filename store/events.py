@@ -109,6 +109,11 @@ def search(
     ]
 
 
+def count(store: Store) -> int:
+    """How many events the log holds."""
+    return int(store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+
 def last_with(store: Store, kind: str, key: str) -> LoggedEvent | None:
     """The event of `kind` written last whose data holds `key` (e.g. the rules of the last
     `setpoint_change`), or None. "Last" is the order of writing, not of time."""

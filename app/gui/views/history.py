@@ -43,13 +43,14 @@ DEFAULT_CHANNELS = ("tair_c", "tout_c")
 def query_channels(db_path: str) -> tuple[list[str], float | None, float | None]:
     """Value channels and the first/last tick time of the database (worker)."""
     from store.db import open_store
+    from store.timeseries import tick_span
 
     if not Path(db_path).exists():
         return [], None, None
     with open_store(db_path, readonly=True) as store:
         names = sorted(n for n, kind in store.channels.items() if kind != "quality")
-        lo, hi = store.conn.execute("SELECT MIN(t_ms), MAX(t_ms) FROM ticks").fetchone()
-    return names, (None if lo is None else lo / 1000.0), (None if hi is None else hi / 1000.0)
+        span = tick_span(store)
+    return names, span.first_s, span.last_s
 
 
 def query_buckets(db_path: str, channels: list[str], t0: float, t1: float, points: int):
