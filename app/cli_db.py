@@ -187,14 +187,14 @@ def run_import(args: argparse.Namespace) -> int:
     from store.csvio import import_csv, read_csv
     from store.errors import StoreError
 
-    checks = {"limits": import_limits(), "latest_s": wall_clock() + FUTURE_TOLERANCE_S}
+    limits, latest_s = import_limits(), wall_clock() + FUTURE_TOLERANCE_S
     try:  # check the whole file before touching the database
-        read_csv(args.csv, import_channels(), **checks)
+        read_csv(args.csv, import_channels(), limits=limits, latest_s=latest_s)
     except StoreError as exc:
         raise CliError(str(exc)) from None
     with _open(_db_path(args), create=True) as store:
         try:
-            n = import_csv(store, args.csv, import_channels(), **checks)
+            n = import_csv(store, args.csv, import_channels(), limits=limits, latest_s=latest_s)
         except StoreError as exc:
             raise CliError(str(exc)) from None
     print(f"imported {n} rows into {_db_path(args)}", file=sys.stderr)

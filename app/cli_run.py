@@ -355,6 +355,7 @@ def run_loop(args: argparse.Namespace) -> int:
 def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes) -> int:
     """The part of `run_loop` that runs while this process holds the database's lock."""
     from app.logs import configure_logging
+    from app.run_status import StatusRecorder
     from controllers.clock import PlantClock
     from controllers.loop import ControlLoop, LoopError, LoopFailedError
     from store.errors import StoreError
@@ -365,13 +366,11 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes
 
     retention = Retention(raw_s=args.keep_raw_days * 86400.0)
     try:
-        recorder = SqliteRecorder(db, retention=retention).open()
+        recorder: SqliteRecorder | StatusRecorder = SqliteRecorder(db, retention=retention).open()
     except StoreError as exc:
         bus.close()
         raise _error(str(exc)) from None
     if not args.quiet:
-        from app.run_status import StatusRecorder
-
         recorder = StatusRecorder(recorder, args.status_every * 60.0, sys.stderr, site.timezone)
     plant_clock = PlantClock(start, args.speed)
     anchor = {"plant_s": plant_clock(), "wall_s": time.time(), "speed": args.speed}

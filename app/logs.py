@@ -72,11 +72,14 @@ def configure_logging(kind: str, level: int = logging.INFO) -> Path | None:
     stderr.addFilter(lambda record: not getattr(record, "printed", False))
     stderr.setFormatter(logging.Formatter(f"serra {kind}: %(levelname)s %(name)s: %(message)s"))
     handlers: list[logging.Handler] = [stderr]
-    path: Path | None = log_path(kind)
+    target = log_path(kind)
+    path: Path | None = target
     problem = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        file = RotatingFileHandler(
+            target, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
     except OSError as exc:
         problem, path = exc, None
     else:

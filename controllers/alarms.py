@@ -115,11 +115,11 @@ class AlarmManager:
         elif key in self._pending or key in self._active:  # most conditions are simply absent
             self._pending.pop(key, None)
             with self._lock:
-                alarm = self._active.pop(key, None)
-            if alarm is not None:
-                alarm.state = "cleared"
-                alarm.cleared_s = now_s
-                self._record(alarm, "alarm_cleared", now_s, f"cleared: {alarm.message}")
+                gone = self._active.pop(key, None)
+            if gone is not None:
+                gone.state = "cleared"
+                gone.cleared_s = now_s
+                self._record(gone, "alarm_cleared", now_s, f"cleared: {gone.message}")
 
     def acknowledge(self, key: str, now_s: float, who: str) -> Alarm | None:
         """Mark an active alarm as seen by `who`; return it (None if not active)."""

@@ -313,6 +313,7 @@ def replay(
         physics_step_s=physics_step_s,
         record=True,
     )[0]
+    assert result.climate is not None  # record=True
     grid = np.asarray(window.time_s)
     step = float(window.step_s)
     local = [_local(float(t), window) for t in grid]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from sim.jit import njit
 
@@ -46,7 +47,7 @@ def relative_humidity_pct(vapour_g_m3: float, t_c: float) -> float:
     return 100.0 * vapour_g_m3 / saturation_density_g_m3(t_c)
 
 
-def vapour_from_rh(rh_pct: np.ndarray, t_c: np.ndarray) -> np.ndarray:
+def vapour_from_rh(rh_pct: npt.ArrayLike, t_c: npt.ArrayLike) -> np.ndarray:
     """Absolute humidity (g/m3) from relative humidity and temperature, vectorised."""
     t_c = np.asarray(t_c, dtype=float)
     es = 610.78 * np.exp(17.27 * t_c / (t_c + 237.3))

@@ -80,7 +80,8 @@ def search(
 ) -> list[LoggedEvent]:
     """Events of the given kinds with t0 <= time < t1 whose message, source, who or data
     contain `text` (case-insensitive), oldest first unless `newest_first`."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[str | int] = []
     kinds = list(kinds) if kinds is not None else None
     if kinds:
         where.append(f"kind IN ({', '.join('?' * len(kinds))})")

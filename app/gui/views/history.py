@@ -79,13 +79,14 @@ class HistoryView(QWidget):
         outer.addWidget(split)
         left = QWidget()
         lv = QVBoxLayout(left)
-        lv.addWidget(QLabel("&Channels"))
+        channels_label = QLabel("&Channels")
+        lv.addWidget(channels_label)
         self.channels = QListWidget()
         self.channels.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.channels.setToolTip(
             "tick the channels to plot; hover one for its name in the database and CSV"
         )
-        lv.itemAt(0).widget().setBuddy(self.channels)
+        channels_label.setBuddy(self.channels)
         lv.addWidget(self.channels)
         refresh = QPushButton("&Reload channels")
         refresh.setToolTip("read the channel list and time span from the database again")
