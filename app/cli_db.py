@@ -187,14 +187,14 @@ def run_import(args: argparse.Namespace) -> int:
     from store.csvio import import_csv, read_csv
     from store.errors import StoreError
 
-    checks = {"limits": import_limits(), "latest_s": wall_clock() + FUTURE_TOLERANCE_S}
+    limits, latest_s = import_limits(), wall_clock() + FUTURE_TOLERANCE_S
     try:  # check the whole file before touching the database
-        read_csv(args.csv, import_channels(), **checks)
+        read_csv(args.csv, import_channels(), limits=limits, latest_s=latest_s)
     except StoreError as exc:
         raise CliError(str(exc)) from None
     with _open(_db_path(args), create=True) as store:
         try:
-            n = import_csv(store, args.csv, import_channels(), **checks)
+            n = import_csv(store, args.csv, import_channels(), limits=limits, latest_s=latest_s)
         except StoreError as exc:
             raise CliError(str(exc)) from None
     print(f"imported {n} rows into {_db_path(args)}", file=sys.stderr)
@@ -220,20 +220,21 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print schema version, channels, tick and event counts and time range as JSON."""
-    from store import migrations
+    from store import events, migrations
+    from store.timeseries import tick_span
+
+    def utc(t_s: float | None) -> str | None:
+        return None if t_s is None else datetime.fromtimestamp(t_s, UTC).isoformat()
 
     with _open(_db_path(args)) as store:
-        n, lo, hi = store.conn.execute(
-            "SELECT COUNT(*), MIN(t_ms), MAX(t_ms) FROM ticks"
-        ).fetchone()
-        n_events = store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        span = tick_span(store)
         info = {
             "schema_version": migrations.current_version(store.db),
             "channels": sorted(c for c, k in store.channels.items() if k != "quality"),
-            "ticks": n,
-            "from": None if lo is None else datetime.fromtimestamp(lo / 1000, UTC).isoformat(),
-            "to": None if hi is None else datetime.fromtimestamp(hi / 1000, UTC).isoformat(),
-            "events": n_events,
+            "ticks": span.count,
+            "from": utc(span.first_s),
+            "to": utc(span.last_s),
+            "events": events.count(store),
         }
     print(json.dumps(info, indent=2))
     return 0

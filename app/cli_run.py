@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-log = logging.getLogger("serra.run")
+log = logging.getLogger(__name__)
 
 #: Exit codes of `serra run` (a supervisor restarts on any but 0 and 2; see docs/deploy.md).
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_NOT_RECORDED = 0, 1, 2, 3
@@ -260,7 +260,7 @@ def _notifier(args: argparse.Namespace):
         hooks.append(hook)
 
     def notify(alarm) -> None:
-        print(f"serra run: alarm {alarm.state}: {alarm.message}", file=sys.stderr, flush=True)
+        _say(f"alarm {alarm.state}: {alarm.message}", logging.WARNING)
         for hook in hooks:
             hook(alarm)
 
@@ -283,7 +283,7 @@ def _log_rules(loop, recorder, applied, values, refused) -> None:
         try:
             recorder.record_event(event)
         except RecordingError as exc:  # kept queued and retried with the next tick
-            print(f"serra run: {exc}", file=sys.stderr, flush=True)
+            log.warning("%s", exc)
 
 
 def run_loop(args: argparse.Namespace) -> int:
@@ -354,22 +354,23 @@ def run_loop(args: argparse.Namespace) -> int:
 
 def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes) -> int:
     """The part of `run_loop` that runs while this process holds the database's lock."""
-    _logging()
+    from app.logs import configure_logging
+    from app.run_status import StatusRecorder
     from controllers.clock import PlantClock
     from controllers.loop import ControlLoop, LoopError, LoopFailedError
     from store.errors import StoreError
     from store.recorder import SqliteRecorder
     from store.rollups import Retention
 
+    configure_logging("run")
+
     retention = Retention(raw_s=args.keep_raw_days * 86400.0)
     try:
-        recorder = SqliteRecorder(db, retention=retention).open()
+        recorder: SqliteRecorder | StatusRecorder = SqliteRecorder(db, retention=retention).open()
     except StoreError as exc:
         bus.close()
         raise _error(str(exc)) from None
     if not args.quiet:
-        from app.run_status import StatusRecorder
-
         recorder = StatusRecorder(recorder, args.status_every * 60.0, sys.stderr, site.timezone)
     plant_clock = PlantClock(start, args.speed)
     anchor = {"plant_s": plant_clock(), "wall_s": time.time(), "speed": args.speed}
@@ -400,11 +401,9 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
-    print(
-        f"serra run: {strategy.name} on {bus.url}, tick {args.tick:g} s, speed {args.speed:g}, "
-        f"recording to {db}" + (" (resumed)" if loop.resumed else ""),
-        file=sys.stderr,
-        flush=True,
+    _say(
+        f"{strategy.name} on {bus.url}, tick {args.tick:g} s, speed {args.speed:g}, "
+        f"recording to {db}" + (" (resumed)" if loop.resumed else "")
     )
     fatal: str | None = None
     close_error: str | None = None
@@ -426,25 +425,23 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes
         if loop.left_safe
         else "unreachable (the nodes' watchdogs must apply their safe state)"
     )
-    print(f"serra run: stopped after {loop.ticks} ticks; actuators {left}", file=sys.stderr)
+    _say(f"stopped after {loop.ticks} ticks; actuators {left}")
     code = EXIT_OK
     counts = recorder.status()
     lost = counts["queued_ticks"] + counts["dropped_ticks"] + counts["refused_ticks"]
     if lost or close_error:
         reason = recorder.last_error or close_error
-        print(f"serra run: error: {lost} ticks were not recorded: {reason}", file=sys.stderr)
+        _say(f"error: {lost} ticks were not recorded: {reason}", logging.ERROR)
         code = EXIT_NOT_RECORDED
     if fatal is not None:
-        print(f"serra run: fatal: {fatal}", file=sys.stderr)
+        _say(f"fatal: {fatal}", logging.CRITICAL)
         code = EXIT_FATAL
     return code
 
 
-def _logging() -> None:
-    """Warnings and errors (with tracebacks) to stderr, unless the caller set up logging."""
-    root = logging.getLogger()
-    if not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("serra run: %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(logging.WARNING)
+def _say(text: str, level: int = logging.INFO) -> None:
+    """One of `serra run`'s documented stderr lines, also kept in its log file."""
+    from app.logs import PRINTED
+
+    print(f"serra run: {text}", file=sys.stderr, flush=True)
+    log.log(level, "%s", text, extra=PRINTED)

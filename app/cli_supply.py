@@ -11,8 +11,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli import CliError
+
+if TYPE_CHECKING:
+    from supply.service import SupplyService
 
 _IMPORT_KINDS = ("products", "bays", "lots")
 _EXPORT_KINDS = ("products", "bays", "stock", "lots", "moves", "alerts")
@@ -125,7 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 @contextmanager
-def _service(args: argparse.Namespace, *, create: bool = False) -> Iterator[object]:
+def _service(args: argparse.Namespace, *, create: bool = False) -> Iterator[SupplyService]:
     """The supply service on --db; only an import may create the database file."""
     from store.errors import StoreError
     from supply.errors import SupplyError

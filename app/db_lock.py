@@ -35,11 +35,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 import threading
 from pathlib import Path
 from types import TracebackType
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     # locked byte far beyond the pid text, so other processes can still read who holds it
@@ -201,7 +202,7 @@ def acquire_db_lock(db_path: str | Path) -> DbLock:
     be created or opened (e.g. a missing folder).
     """
     db = Path(db_path)
-    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         return _acquire_pid_file_lock(db)
     for _attempt in range(10):
         fd, key = _open_db(db)
@@ -254,7 +255,7 @@ def _open_db(db: Path) -> tuple[int, tuple[int, int]]:
         fd = os.open(db, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and db.is_file():
-            raise _read_only(db, exc.strerror) from None
+            raise _read_only(db, exc.strerror or str(exc)) from None
         what = "open" if db.exists() else "create"
         raise DbLockError(f"database {db}: cannot {what} it ({exc.strerror})") from None
     key = _identity(os.fstat(fd))

@@ -120,7 +120,7 @@ def resume_plant(store: Any, weather: Any = None) -> ResumedPlant:
         except PlantStateError as exc:
             refused = str(exc)
     data: dict[str, Any] = {"resumed": plant is not None, "refused": refused}
-    if plant is not None:
+    if plant is not None and saved is not None:
         data["saved_s"] = saved.time_s
         message = f"simulated greenhouse resumed from its state of {_utc(saved.time_s)}"
     else:

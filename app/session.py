@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import logging
 import math
 import os
 import threading
@@ -21,9 +22,26 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from app.paths import default_db_path
+
+if TYPE_CHECKING:  # the GUI imports this module at start: the layers load when a session starts
+    from app.db_lock import DbLock
+    from app.resume import PlantSaver
+    from controllers.alarms import Alarm, AlarmConfig
+    from controllers.grower_rules import GrowerRules
+    from controllers.loop import ControlLoop
+    from controllers.overrides import Override
+    from controllers.records import Event, TickRecord
+    from drivers.nodes import NodesConfig
+    from drivers.poller import BusPoller
+    from sim.device_server import DeviceServer
+    from sim.plant import Plant
+    from sim.virtual_device import VirtualDevice
+    from store.recorder import SqliteRecorder
+
+log = logging.getLogger(__name__)
 
 #: Demo speeds offered (plant seconds per wall second).
 SPEEDS: tuple[float, ...] = (1.0, 10.0, 60.0, 300.0, 600.0)
@@ -65,7 +83,7 @@ class SessionConfig:
     nodes_path: str | None = None
     speed: float = 60.0
     link: str = "auto"
-    alarms: Any = None
+    alarms: AlarmConfig | None = None
     clock: Callable[[], float] = time.monotonic
     autorun: bool = True
     tick_s: float | None = None
@@ -82,6 +100,9 @@ class SessionConfig:
         return f"greenhouse on {self.port}"
 
 
+#: A logged setting's value as plain JSON: a path or port as text, the speed, None (simulated).
+SettingValue = str | float | None
+
 #: The settings whose change is logged as a `config_change` event, with their words.
 CONFIG_FIELDS: dict[str, str] = {
     "port": "link",
@@ -91,30 +112,30 @@ CONFIG_FIELDS: dict[str, str] = {
 }
 
 
-def config_changes(old: SessionConfig, new: SessionConfig) -> dict[str, list[Any]]:
+def config_changes(old: SessionConfig, new: SessionConfig) -> dict[str, list[SettingValue]]:
     """The logged settings that differ between `old` and `new`: {field: [old, new]}.
 
     Paths are given as text and the simulated greenhouse's port as None, so the result is
     plain JSON for the event log.
     """
-    out: dict[str, list[Any]] = {}
+    out: dict[str, list[SettingValue]] = {}
     for name in CONFIG_FIELDS:
-        a, b = getattr(old, name), getattr(new, name)
+        a: SettingValue
+        b: SettingValue
         if name == "speed":
-            a, b = float(a), float(b)
+            a, b = float(old.speed), float(new.speed)
         else:
-            a = None if a is None else str(a)
-            b = None if b is None else str(b)
+            a, b = (None if v is None else str(v) for v in (getattr(old, name), getattr(new, name)))
         if a != b:
             out[name] = [a, b]
     return out
 
 
-def describe_changes(changes: dict[str, list[Any]]) -> str:
+def describe_changes(changes: dict[str, list[SettingValue]]) -> str:
     """One line for the event log, e.g. "settings changed: speed 60x -> 600x"."""
-    words = {
-        "port": lambda v: v or "simulated greenhouse",
-        "nodes_path": lambda v: v or "virtual greenhouse node maps",
+    words: dict[str, Callable[[SettingValue], str]] = {
+        "port": lambda v: str(v or "simulated greenhouse"),
+        "nodes_path": lambda v: str(v or "virtual greenhouse node maps"),
         "db_path": str,
         "speed": lambda v: f"{v:g}x",
     }
@@ -125,11 +146,11 @@ def describe_changes(changes: dict[str, list[Any]]) -> str:
 class RecentRecorder:
     """Passes records on to the database recorder and keeps the latest ticks for live trends."""
 
-    def __init__(self, inner: Any, keep: int = 3000) -> None:
+    def __init__(self, inner: SqliteRecorder, keep: int = 3000) -> None:
         self.inner = inner
         # called with each record after it is recorded (the simulated greenhouse's saver)
-        self.after_tick: Callable[[Any], None] | None = None
-        self._recent: deque = deque(maxlen=keep)
+        self.after_tick: Callable[[TickRecord], None] | None = None
+        self._recent: deque[tuple[int, TickRecord]] = deque(maxlen=keep)
         self._count = 0
         self._lock = threading.Lock()
 
@@ -138,7 +159,7 @@ class RecentRecorder:
         """Ticks the database recorder gave up."""
         return self.inner.dropped_ticks
 
-    def record_tick(self, record: Any) -> None:
+    def record_tick(self, record: TickRecord) -> None:
         """Keep the tick, then record it."""
         with self._lock:
             self._count += 1
@@ -147,7 +168,7 @@ class RecentRecorder:
         if self.after_tick is not None:
             self.after_tick(record)
 
-    def record_event(self, event: Any) -> None:
+    def record_event(self, event: Event) -> None:
         """Record an event."""
         self.inner.record_event(event)
 
@@ -163,7 +184,7 @@ class RecentRecorder:
         """Flush and close."""
         self.inner.close()
 
-    def since(self, count: int) -> tuple[int, list[Any]]:
+    def since(self, count: int) -> tuple[int, list[TickRecord]]:
         """(latest count, the ticks recorded after `count`)."""
         with self._lock:
             return self._count, [r for n, r in self._recent if n > count]
@@ -172,7 +193,7 @@ class RecentRecorder:
 class DevicePlantClock:
     """Plant time of the virtual device (UTC s), so loop and plant never drift apart."""
 
-    def __init__(self, device: Any) -> None:
+    def __init__(self, device: VirtualDevice) -> None:
         self.device = device
 
     @property
@@ -192,9 +213,9 @@ class Snapshot:
 
     ticks: int
     time_s: float | None
-    record: Any
-    alarms: list[Any]
-    overrides: list[Any]
+    record: TickRecord | None
+    alarms: list[Alarm]
+    overrides: list[Override]
     crop: dict[str, float] | None
     mode: str
     running: bool
@@ -211,14 +232,15 @@ class Session:
         # the settings this session replaces: what changed is logged once the loop starts
         self.changed_from = changed_from
         self.who = current_user()
-        self.device = None
-        self.server = None
-        self.poller = None
-        self.recorder = None
-        self.db_lock = None
-        self.saver = None
-        self.loop = None
-        self.rules = None
+        self.device: VirtualDevice | None = None
+        self.plant: Plant | None = None  # the device's plant, when simulated
+        self.server: DeviceServer | None = None
+        self.poller: BusPoller | None = None
+        self.recorder: RecentRecorder | None = None
+        self.db_lock: DbLock | None = None
+        self.saver: PlantSaver | None = None
+        self.loop: ControlLoop | None = None
+        self.rules: GrowerRules | None = None
         self.address: str | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -240,6 +262,7 @@ class Session:
             self._teardown()
             raise
         except Exception as exc:
+            log.exception("the session did not start")
             self._teardown()
             raise SessionError(_plain(exc)) from None
 
@@ -262,19 +285,20 @@ class Session:
             self.db_lock = acquire_db_lock(cfg.db_path)
         except DbLockError as exc:
             raise SessionError(str(exc)) from None
-        self.recorder = RecentRecorder(SqliteRecorder(cfg.db_path, batch_ticks=1).open())
-        store = self.recorder.inner.store
+        recorder = self.recorder = RecentRecorder(SqliteRecorder(cfg.db_path, batch_ticks=1).open())
+        store = recorder.inner.store
         rules, refused = resumed_rules(store)
         nodes = load_nodes(cfg.nodes_path)
         resumed = None
+        port: str | None
         if cfg.simulated:
             say("starting simulator...")
             resumed = resume_plant(store)
-            self._start_device(nodes, resumed.plant)
-            self.saver = PlantSaver(self.device, self.recorder.inner)
-            self.recorder.after_tick = self.saver.after_tick
+            device = self._start_device(nodes, resumed.plant)
+            self.saver = PlantSaver(device, recorder.inner)
+            recorder.after_tick = self.saver.after_tick
             port = self.address
-            plant_clock: Callable[[], float] = DevicePlantClock(self.device)
+            plant_clock: Callable[[], float] = DevicePlantClock(device)
         else:
             port = cfg.port
             plant_clock = PlantClock(speed=1.0, clock=cfg.clock)
@@ -284,10 +308,10 @@ class Session:
         self.rules = rules or GrowerRules()
         tick_s = cfg.tick_s or (tick_for_speed(cfg.speed) if cfg.simulated else PLANT_TICK_S)
         say("starting the control loop...")
-        self.loop = ControlLoop(
+        loop = self.loop = ControlLoop(
             self.poller,
             self.rules,
-            self.recorder,
+            recorder,
             plant_clock=plant_clock,
             clock=cfg.clock,
             tick_s=tick_s,
@@ -296,22 +320,22 @@ class Session:
             alarms=cfg.alarms,
         )
         if resumed is not None:
-            self.recorder.record_event(resumed.event())
+            recorder.record_event(resumed.event())
         if refused is not None:
-            self.recorder.record_event(refused_rules_event(self.loop.plant_clock(), refused))
+            recorder.record_event(refused_rules_event(loop.plant_clock(), refused))
         if self.changed_from is not None:
             self._record_config_change(config_changes(self.changed_from, cfg))
-        self.loop.start()
+        loop.start()
         if cfg.autorun:
             self._thread = threading.Thread(target=self._run, name="control loop", daemon=True)
             self._thread.start()
         self.started = True
 
-    def _record_config_change(self, changes: dict[str, list[Any]]) -> None:
+    def _record_config_change(self, changes: dict[str, list[SettingValue]]) -> None:
         """Log changed settings (port, node maps, database, speed) with who changed them."""
         from controllers.records import Event
 
-        if not changes:
+        if not changes or self.loop is None or self.recorder is None:
             return
         self.recorder.record_event(
             Event(
@@ -325,25 +349,31 @@ class Session:
         )
 
     def _run(self) -> None:
+        assert self.loop is not None  # the thread starts after the loop is built
         try:
             self.loop.run()
         except Exception as exc:  # the loop ends; the GUI shows it as stopped
+            log.exception("the control loop stopped on an unexpected error")
             self.error = _plain(exc)
 
-    def _start_device(self, nodes: Any, plant: Any) -> None:
+    def _start_device(self, nodes: NodesConfig, plant: Plant) -> VirtualDevice:
         from sim.device_server import PtyServer, TcpServer
         from sim.virtual_device import VirtualDevice
 
         cfg = self.config
         plant.advance(1.0)  # compile (or load) the physics before the first request
-        self.device = VirtualDevice(plant, nodes, speed=cfg.speed, clock=cfg.clock)
+        self.plant = plant
+        device = self.device = VirtualDevice(plant, nodes, speed=cfg.speed, clock=cfg.clock)
         use_pty = cfg.link == "pty" or (cfg.link == "auto" and os.name == "posix")
+        server: DeviceServer
         try:
-            self.server = PtyServer(self.device) if use_pty else TcpServer(self.device)
+            server = PtyServer(device) if use_pty else TcpServer(device)
         except OSError:
-            self.server = TcpServer(self.device)
-        self.server.start()
-        self.address = self.server.address
+            server = TcpServer(device)
+        self.server = server
+        server.start()
+        self.address = server.address
+        return device
 
     def stop(self) -> None:
         """Stop the loop (actuators to their safe state, records flushed) and release all."""
@@ -367,6 +397,7 @@ class Session:
         try:
             self.saver.save()
         except Exception as exc:  # the GUI shows it; the last periodic save stays in the file
+            log.exception("simulated greenhouse state not saved")
             self.error = f"simulated greenhouse state not saved: {_plain(exc)}"
 
     def _teardown(self) -> None:
@@ -385,10 +416,9 @@ class Session:
         """Whether the loop is running (started and not stopped)."""
         return self.started and not self.stopped
 
-    def tick(self) -> Any:
+    def tick(self) -> TickRecord:
         """One control tick now (for callers that set `autorun=False`)."""
-        self._need_loop()
-        return self.loop.tick()
+        return self._need_loop().tick()
 
     # -- reading ---------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -398,8 +428,8 @@ class Session:
             return Snapshot(0, None, None, [], [], None, "starting", False, "")
         record = loop.last_record
         crop = None
-        if self.device is not None:
-            crop = dict(self.device.plant.crop_states())
+        if self.plant is not None:
+            crop = dict(self.plant.crop_states())
         return Snapshot(
             ticks=loop.ticks,
             time_s=None if record is None else record.time_s,
@@ -412,7 +442,7 @@ class Session:
             link=self.address or (self.config.port or ""),
         )
 
-    def records_since(self, count: int) -> tuple[int, list[Any]]:
+    def records_since(self, count: int) -> tuple[int, list[TickRecord]]:
         """Tick records made after the `count`-th one (for live trends), and the new count."""
         if self.recorder is None:
             return count, []
@@ -420,13 +450,14 @@ class Session:
 
     def plant_time(self) -> float:
         """Plant time now (UTC s)."""
-        self._need_loop()
-        return float(self.loop.plant_clock())
+        return float(self._need_loop().plant_clock())
 
     # -- operator actions ------------------------------------------------------------------
-    def _need_loop(self) -> None:
+    def _need_loop(self) -> ControlLoop:
+        """The running loop (SessionError when there is none)."""
         if self.loop is None or not self.running:
             raise SessionError("the control loop is not running; start it from Settings")
+        return self.loop
 
     def set_speed(self, speed: float) -> None:
         """Change the simulated plant's speed (plant seconds per wall second); logged."""
@@ -442,29 +473,34 @@ class Session:
         if self.running and old != float(speed):
             self._record_config_change({"speed": [old, float(speed)]})
 
-    def apply_rules(self, rules: Any, *, who: str, why: str) -> dict[str, Any]:
+    def apply_rules(self, rules: GrowerRules, *, who: str, why: str) -> dict[str, Any]:
         """Put new grower rules in force on the running loop; log the change with who and why.
 
         Returns the change as logged: {"changed": {...}, "settings": {...}}.
         """
         from controllers.records import Event
 
-        self._need_loop()
+        loop = self._need_loop()
         if not who.strip() or not why.strip():
             raise SessionError("say who makes the change and why (both are logged)")
         old = self.rules
+        assert old is not None and self.recorder is not None  # set with the loop
         changed = _rules_diff(old, rules)
         settings_changed = {
             k: v for k, v in asdict(rules.settings).items() if asdict(old.settings).get(k) != v
         }
         if not changed and not settings_changed:
             raise SessionError("nothing changed: edit a value before applying")
-        self.loop.set_strategy(rules)
+        loop.set_strategy(rules)
         self.rules = rules
-        now = self.loop.plant_clock()
-        data = {"changed": changed, "settings": settings_changed, "why": why.strip()}
-        # the whole rules, so a restart (even after a kill -9) puts them back in force
-        data["rules"] = rules.as_dict()
+        now = loop.plant_clock()
+        data: dict[str, Any] = {
+            "changed": changed,
+            "settings": settings_changed,
+            "why": why.strip(),
+            # the whole rules, so a restart (even after a kill -9) puts them back in force
+            "rules": rules.as_dict(),
+        }
         parts = [f"{k}" for k in changed] + list(settings_changed)
         self.recorder.record_event(
             Event(
@@ -480,28 +516,27 @@ class Session:
 
     def set_override(
         self, actuator: str, value: float, minutes: float, *, who: str, why: str
-    ) -> Any:
+    ) -> Override:
         """Force an actuator for `minutes` plant minutes (raises SessionError in plain words)."""
         from controllers.overrides import OverrideError
 
-        self._need_loop()
+        loop = self._need_loop()
         try:
-            return self.loop.set_override(actuator, value, minutes * 60.0, who=who, why=why)
+            return loop.set_override(actuator, value, minutes * 60.0, who=who, why=why)
         except OverrideError as exc:
             raise SessionError(str(exc)) from None
 
-    def cancel_override(self, actuator: str, *, who: str) -> Any:
-        """End an override now; control resumes."""
-        self._need_loop()
-        return self.loop.overrides.cancel(actuator, now_s=self.loop.plant_clock(), who=who)
+    def cancel_override(self, actuator: str, *, who: str) -> Override | None:
+        """End an override now; control resumes (None when there was none)."""
+        loop = self._need_loop()
+        return loop.overrides.cancel(actuator, now_s=loop.plant_clock(), who=who)
 
     def acknowledge(self, key: str, *, who: str) -> None:
         """Acknowledge an active alarm."""
-        self._need_loop()
-        self.loop.acknowledge(key, who)
+        self._need_loop().acknowledge(key, who)
 
 
-def _rules_diff(old: Any, new: Any) -> dict[str, Any]:
+def _rules_diff(old: GrowerRules, new: GrowerRules) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if old.periods != new.periods:
         out["periods"] = [
@@ -534,7 +569,19 @@ def plain_error(exc: BaseException) -> str:
     return _plain(exc)
 
 
-def check_connection(port: str, nodes_path: str | None = None) -> list[dict[str, Any]]:
+class NodeHealthRow(TypedDict):
+    """One node's health as the Settings view shows it."""
+
+    node: str
+    slave: int
+    ok: bool
+    answers: int
+    failures: int
+    latency_ms: float | None
+    error: str
+
+
+def check_connection(port: str, nodes_path: str | None = None) -> list[NodeHealthRow]:
     """Poll every node of a bus once; return each node's health (name, slave, ok, error, ms).
 
     Raises SessionError when the nodes file or the port cannot be used.
@@ -557,9 +604,9 @@ def check_connection(port: str, nodes_path: str | None = None) -> list[dict[str,
         poller.close()
 
 
-def node_health(poller: Any) -> list[dict[str, Any]]:
+def node_health(poller: BusPoller) -> list[NodeHealthRow]:
     """Each node's health of a bus poller as rows (node, slave, ok, answers, failures, ms)."""
-    out = []
+    out: list[NodeHealthRow] = []
     for name, h in poller.health().items():
         out.append(
             {

@@ -123,12 +123,12 @@ def run_whatif(
     from controllers.season import CLIMATE_COLUMNS, CROP_COLUMNS, run_season
     from controllers.setpoints import SetpointError, load_setpoint_csv
 
-    variants = [as_variant(v) for v in variants]
-    if not variants:
+    chosen = [as_variant(v) for v in variants]
+    if not chosen:
         raise WhatIfError("add at least one variant")
     groups: dict[str | None, list[int]] = {}
     strategies = []
-    for i, v in enumerate(variants):
+    for i, v in enumerate(chosen):
         check_variant(v)
         try:
             strategy = GrowerRules.from_overrides(parse_changes(v.changes))
@@ -144,30 +144,30 @@ def run_whatif(
             try:
                 schedules[file] = load_setpoint_csv(file)
             except SetpointError as exc:
-                names = ", ".join(repr(variants[i].name) for i in groups[file])
+                names = ", ".join(repr(chosen[i].name) for i in groups[file])
                 raise WhatIfError(f"variant {names}: {exc}") from None
     weather = load_whatif_weather(choice, path)
     window = weather.window(start, days)
     if len(window) < 2:
         raise WhatIfError("the weather holds no data for that start and length")
-    results: list = [None] * len(variants)
+    results: list = [None] * len(chosen)
     done = 0
     for file, members in groups.items():
 
         def part(f: float, done: int = done, size: int = len(members)) -> None:
             if progress is not None:
-                progress((done + f * size) / len(variants))
+                progress((done + f * size) / len(chosen))
 
         group = run_season(
             window,
             [strategies[i] for i in members],
-            setpoint_schedule=schedules.get(file),
+            setpoint_schedule=None if file is None else schedules[file],
             progress=part,
         )
         for i, r in zip(members, group, strict=True):
             results[i] = r
         done += len(members)
-    run = WhatIfRun([v.name for v in variants], [r.summary for r in results])
+    run = WhatIfRun([v.name for v in chosen], [r.summary for r in results])
     per_day = max(1, round(86400.0 / window.step_s))
     k_t = CLIMATE_COLUMNS.index("tair_c")
     k_y = CROP_COLUMNS.index("yield_kg_m2")
@@ -180,7 +180,7 @@ def run_whatif(
     return run
 
 
-def _child(args: tuple, out) -> None:
+def _child(args: tuple[str, str | None, str | None, float, list[Variant | tuple]], out) -> None:
     """Child process: run the seasons, report progress, then the result or a plain error."""
     if hasattr(os, "nice"):
         os.nice(10)  # the GUI and the control loop come first on a busy farm PC

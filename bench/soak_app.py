@@ -147,6 +147,7 @@ def _env(home: Path) -> dict[str, str]:
     elif env.get("QT_QPA_PLATFORM") == "offscreen" and env.get("DISPLAY"):
         del env["QT_QPA_PLATFORM"]  # a real X server is there (xvfb-run): use it
     env["HOME"] = str(home)
+    env.pop("SERRA_LOG_DIR", None)  # the app's log in the user log dir under `home`, read below
     for var, sub in (
         ("XDG_CONFIG_HOME", "config"),
         ("XDG_DATA_HOME", "data"),

@@ -27,8 +27,8 @@ An alarm clears when its condition is gone; acknowledging one (who, when) does n
 
 from __future__ import annotations
 
+import logging
 import math
-import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +37,8 @@ from controllers.records import Event
 from drivers.signals import SIGNALS
 
 Notify = Callable[["Alarm"], None]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -113,11 +115,11 @@ class AlarmManager:
         elif key in self._pending or key in self._active:  # most conditions are simply absent
             self._pending.pop(key, None)
             with self._lock:
-                alarm = self._active.pop(key, None)
-            if alarm is not None:
-                alarm.state = "cleared"
-                alarm.cleared_s = now_s
-                self._record(alarm, "alarm_cleared", now_s, f"cleared: {alarm.message}")
+                gone = self._active.pop(key, None)
+            if gone is not None:
+                gone.state = "cleared"
+                gone.cleared_s = now_s
+                self._record(gone, "alarm_cleared", now_s, f"cleared: {gone.message}")
 
     def acknowledge(self, key: str, now_s: float, who: str) -> Alarm | None:
         """Mark an active alarm as seen by `who`; return it (None if not active)."""
@@ -148,7 +150,7 @@ class AlarmManager:
                 self._notify(alarm)
             except Exception as exc:  # a broken notifier must never stop the control loop
                 self.notify_errors += 1
-                print(f"serra: alarm notification failed: {exc}", file=sys.stderr)
+                log.warning("alarm notification failed: %s", exc, exc_info=exc)
 
     # -- checks ----------------------------------------------------------------------------
     def evaluate(

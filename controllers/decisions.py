@@ -94,7 +94,7 @@ class DecisionLog:
             out.append(Decision("First plan: " + ", ".join(parts), dict(first), now))
         settled = {n: c for n, c in self._open.items() if n not in changed}
         for name, (old, new) in changed.items():
-            if old is None:
+            if old is None or new is None:
                 continue
             if name in self._open:
                 c = self._open[name]
@@ -127,6 +127,6 @@ class DecisionLog:
             ]
             minutes = (now - since) / 60.0
             how = f" (ramped over {minutes:.0f} min{tail})" if steps > 1 or tail else ""
-            changed = {n: [c.old, c.new] for n, c in group.items()}
+            changed: dict[str, list[float | None]] = {n: [c.old, c.new] for n, c in group.items()}
             out.append(Decision(", ".join(parts) + how, changed, since))
         return out

@@ -39,13 +39,14 @@ from controllers.climate_computer import (
 from controllers.decisions import DecisionLog, changed_setpoints
 from controllers.overrides import Override, Overrides
 from controllers.records import Event, Recorder, TickRecord
-from controllers.safety import SafetyConfig, SafetyLayer, inputs_needed
+from controllers.safety import SafetyConfig, SafetyLayer, SafetyResult, inputs_needed
 from controllers.setpoints import SETPOINTS, apply_schedule
 from controllers.strategy import Strategy, StrategyContext, make_context
 from drivers.errors import DriverError
 from drivers.signals import ACTUATORS, MEASUREMENTS
+from sim.local_time import utc_offset_s
 
-log = logging.getLogger("serra.loop")
+log = logging.getLogger(__name__)
 
 
 class LoopError(Exception):
@@ -103,7 +104,7 @@ class _LocalHour:
         h = math.floor(t / 3600.0)
         if h != self._hour:
             dt = datetime.fromtimestamp(h * 3600.0, tz=UTC).astimezone(self._tz)
-            self._offset = dt.utcoffset().total_seconds()
+            self._offset = utc_offset_s(dt)
             self._hour = h
         return ((t + self._offset) % 86400.0) / 3600.0
 
@@ -195,7 +196,7 @@ class ControlLoop:
         self.resumed: dict[str, Any] | None = None
         self.ticks = 0
         self.last_record: TickRecord | None = None
-        self.last_safety = None
+        self.last_safety: SafetyResult | None = None
         self.last_overhead_s = 0.0
         self.last_bus_s = 0.0
 
@@ -369,14 +370,14 @@ class ControlLoop:
         good: dict[str, bool] = {}
         meas_out: dict[str, float] = {}
         for i, name in enumerate(MEASUREMENTS):
-            ok = quality.get(name) == "good" and values.get(name) is not None
-            good[name] = ok
-            meas[i] = float(values[name]) if ok else math.nan
+            value = values.get(name) if quality.get(name) == "good" else None
+            good[name] = value is not None
+            meas[i] = math.nan if value is None else float(value)
             meas_out[name] = meas[i]
         readbacks = {
-            a: float(values[a])
+            a: float(v)
             for a in ACTUATORS
-            if quality.get(a) == "good" and values.get(a) is not None
+            if quality.get(a) == "good" and (v := values.get(a)) is not None
         }
         if self._prev is None or self._write_failed:
             # start (or resume after a failed write) from where the actuators really are

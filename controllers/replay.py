@@ -337,6 +337,7 @@ def replay(
         record=True,
         progress=progress,
     )[0]
+    assert result.climate is not None  # record=True
     grid = np.asarray(window.time_s)
     step = float(window.step_s)
     local = [_local(float(t), window) for t in grid]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from sim.local_time import utc_offset_s
 from sim.sun import sunrise_sunset_utc
 
 
@@ -51,10 +52,7 @@ def local_hours(times_s: np.ndarray, tz_name: str) -> np.ndarray:
     hours = np.floor(times_s / 3600.0)
     uniq, inv = np.unique(hours, return_inverse=True)
     offs = np.array(
-        [
-            datetime.fromtimestamp(h * 3600.0, tz=UTC).astimezone(tz).utcoffset().total_seconds()
-            for h in uniq
-        ]
+        [utc_offset_s(datetime.fromtimestamp(h * 3600.0, tz=UTC).astimezone(tz)) for h in uniq]
     )
     local = times_s + offs[inv]
     return np.mod(local, 86400.0) / 3600.0

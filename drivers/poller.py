@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import methodcaller
 
 import serial
 
@@ -188,8 +189,8 @@ class BusPoller:
                 try:
                     regs = self._attempt(
                         node,
-                        lambda m, n=node, b=block, f=function: m.read_registers(
-                            n.slave, f, b.address, b.count
+                        methodcaller(
+                            "read_registers", node.slave, function, block.address, block.count
                         ),
                     )
                 except SlaveExceptionError:
@@ -216,6 +217,7 @@ class BusPoller:
                 raise last or PortError("port closed")
             self._sent_any = True
             t0 = time.perf_counter()
+            assert self._master is not None  # opened just above
             try:
                 result = op(self._master)
             except PortError as exc:
@@ -400,7 +402,7 @@ class BusPoller:
                         raise PortError(self._not_open())
                     self._attempt(
                         node,
-                        lambda m, n=node, a=address, w=words: m.write_registers(n.slave, a, w),
+                        methodcaller("write_registers", node.slave, address, words),
                     )
 
     # -- background polling ----------------------------------------------------------------

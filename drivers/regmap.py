@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -358,7 +359,7 @@ def _parse_entry(name: str, spec: Any, where: str, default_order: str, fail) -> 
     )
 
 
-def _check_overlaps(entries: list[Entry | Identity], fail) -> None:
+def _check_overlaps(entries: Sequence[Entry | Identity], fail) -> None:
     for table in TABLES:
         used: dict[int, str] = {}
         for e in entries:

@@ -56,7 +56,8 @@ def open_failure(exc: BaseException, url: str) -> str:
     """Why pyserial could not open `url`, without the port name it repeats, and what to do."""
     text = str(exc)
     matches = _ERRNO.findall(text)
-    code = exc.errno if isinstance(getattr(exc, "errno", None), int) else None
+    errno = getattr(exc, "errno", None)
+    code = errno if isinstance(errno, int) else None
     reason = ""
     if matches:
         last = matches[-1]  # the innermost error: pyserial wraps the OSError's text

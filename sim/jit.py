@@ -36,7 +36,7 @@ def _cache_dir() -> str:
     return str(Path(base) / f"numba-{_fingerprint()}")
 
 
-numba.config.CACHE_DIR = _cache_dir()
+numba.config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]  # set at import by numba
 
 
 def njit(function):

@@ -26,12 +26,16 @@ def utc_offsets_s(time_s: np.ndarray, tz: tzinfo) -> np.ndarray:
         a = datetime.fromtimestamp(d * DAY_S, tz).utcoffset()
         b = datetime.fromtimestamp((d + 1) * DAY_S, tz).utcoffset()
         if a == b:
-            out[rows] = a.total_seconds()
+            out[rows] = 0.0 if a is None else a.total_seconds()
         else:
-            out[rows] = [
-                datetime.fromtimestamp(float(x), tz).utcoffset().total_seconds() for x in t[rows]
-            ]
+            out[rows] = [utc_offset_s(datetime.fromtimestamp(float(x), tz)) for x in t[rows]]
     return out
+
+
+def utc_offset_s(dt: datetime) -> float:
+    """The UTC offset (s) of an aware datetime (0 for a naive one, which has none)."""
+    offset = dt.utcoffset()
+    return 0.0 if offset is None else offset.total_seconds()
 
 
 def wall_offsets(local_s: np.ndarray, tz: tzinfo) -> tuple[np.ndarray, np.ndarray]:
@@ -45,8 +49,8 @@ def wall_offsets(local_s: np.ndarray, tz: tzinfo) -> tuple[np.ndarray, np.ndarra
     def offsets(x: float) -> tuple[float, float]:
         dt = (epoch + timedelta(seconds=x)).replace(tzinfo=tz)
         return (
-            dt.utcoffset().total_seconds(),
-            dt.replace(fold=1).utcoffset().total_seconds(),
+            utc_offset_s(dt),
+            utc_offset_s(dt.replace(fold=1)),
         )
 
     for k, d in enumerate(uniq):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any, cast
 
 import numpy as np
 
@@ -238,9 +239,11 @@ class Plant:
             )
         weather = weather if weather is not None else default_weather()
         try:
-            saved_weather = dict(state["weather"])  # type: ignore[arg-type]
+            # saved JSON: a value of the wrong type raises TypeError, refused below
+            fields = cast(Mapping[str, Any], state)
+            saved_weather = dict(fields["weather"])
             start = datetime.fromtimestamp(float(saved_weather["start_s"]), UTC)
-            plant = cls(config, weather.window(start, None), None, float(state["physics_step_s"]))
+            plant = cls(config, weather.window(start, None), None, float(fields["physics_step_s"]))
         except (KeyError, TypeError, ValueError, WeatherError) as exc:
             raise PlantStateError(f"saved plant state does not fit the weather ({exc})") from None
         if plant._weather_fingerprint() != saved_weather:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from sim.jit import njit
 
@@ -49,13 +50,13 @@ def relative_humidity_pct(vapour_g_m3: float, t_c: float) -> float:
     return 100.0 * vapour_g_m3 / saturation_density_g_m3(t_c)
 
 
-def saturation_pressure_pa_array(t_c: np.ndarray) -> np.ndarray:
+def saturation_pressure_pa_array(t_c: npt.ArrayLike) -> np.ndarray:
     """`saturation_pressure_pa` over an array (same Tetens coefficients), Pa."""
     t_c = np.asarray(t_c, dtype=float)
     return 610.78 * np.exp(17.27 * t_c / (t_c + 237.3))
 
 
-def vapour_from_rh(rh_pct: np.ndarray, t_c: np.ndarray) -> np.ndarray:
+def vapour_from_rh(rh_pct: npt.ArrayLike, t_c: npt.ArrayLike) -> np.ndarray:
     """Absolute humidity (g/m3) from relative humidity and temperature, vectorised."""
     t_c = np.asarray(t_c, dtype=float)
     es = saturation_pressure_pa_array(t_c)

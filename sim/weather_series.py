@@ -84,7 +84,7 @@ class _ReadOnlyDict(dict):
     def _refuse(self, *args, **kwargs):
         raise TypeError("this weather is shared (cached) and read-only; copy it to change it")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
 
     def __reduce__(self):
         # Pickled copies (worker processes) are independent, so a plain dict is right there.
@@ -263,12 +263,12 @@ class Weather:
         else:
             n = math.floor((t[-1] - t[0]) / step_s + 1e-9) + 1
         grid = t[0] + np.arange(n) * float(step_s)
-        period = len(t) * self.step_s if self.cyclic else None
+        cycle_s = len(t) * self.step_s if self.cyclic else None
         return Weather(
             self.site,
             grid,
             float(step_s),
-            _interp_values(grid, t, self.values, period),
+            _interp_values(grid, t, self.values, cycle_s),
             self.source,
             self.cyclic,
         )

@@ -42,6 +42,13 @@ def channel_kind(column: str) -> str:
     return "measurement"
 
 
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The rowid the INSERT just run on `cur` gave its row."""
+    if cur.lastrowid is None:  # only when the statement inserted nothing
+        raise StoreError("the INSERT stored no row")
+    return cur.lastrowid
+
+
 def quote(name: str) -> str:
     """Return `name` as a quoted SQL identifier (channel names are checked on creation)."""
     return '"' + name.replace('"', '""') + '"'
@@ -117,7 +124,7 @@ class Store:
             cur = self.conn.execute(
                 "INSERT INTO channels (name, kind) VALUES (?, ?)", (column, kind)
             )
-            cid = int(cur.lastrowid)
+            cid = inserted_id(cur)
             if kind != "quality":
                 for table in ROLLUP_TABLES:
                     for stat, stat_type in ROLLUP_STATS:

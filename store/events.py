@@ -80,7 +80,8 @@ def search(
 ) -> list[LoggedEvent]:
     """Events of the given kinds with t0 <= time < t1 whose message, source, who or data
     contain `text` (case-insensitive), oldest first unless `newest_first`."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[str | int] = []
     kinds = list(kinds) if kinds is not None else None
     if kinds:
         where.append(f"kind IN ({', '.join('?' * len(kinds))})")
@@ -107,6 +108,11 @@ def search(
         LoggedEvent(i, t / 1000.0, k, s, m, w, json.loads(d))
         for i, t, k, s, m, w, d in store.conn.execute(sql, params)
     ]
+
+
+def count(store: Store) -> int:
+    """How many events the log holds."""
+    return int(store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
 
 def last_with(store: Store, kind: str, key: str) -> LoggedEvent | None:

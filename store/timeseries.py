@@ -53,6 +53,15 @@ class Latest:
     quality: str
 
 
+@dataclass(frozen=True)
+class TickSpan:
+    """How many ticks a database holds and the first and last one's time (UTC s, None if none)."""
+
+    count: int
+    first_s: float | None
+    last_s: float | None
+
+
 def to_ms(t_s: float) -> int:
     """UTC seconds -> integer milliseconds (the key of `ticks`)."""
     return round(t_s * 1000.0)
@@ -235,3 +244,15 @@ def latest(store: Store, channels: Iterable[str] | None = None) -> dict[str, Lat
 
 def _quality_name(code: int | None) -> str:
     return {None: "good", 0: "good", 1: "stale", 2: "bad"}.get(code, "bad")
+
+
+def tick_span(store: Store) -> TickSpan:
+    """The number of ticks and the time of the first and last one (one consistent read).
+
+    What a history view's range and `serra db info` start from; cheap at any size (`t_ms` is
+    the rowid, so MIN and MAX are index look-ups).
+    """
+    with store.read():
+        sql = "SELECT COUNT(*), MIN(t_ms), MAX(t_ms) FROM ticks"
+        n, lo, hi = store.conn.execute(sql).fetchone()
+    return TickSpan(n, None if lo is None else lo / 1000.0, None if hi is None else hi / 1000.0)

@@ -70,7 +70,7 @@ def check_product(p: Product) -> Product:
 
 
 def _product(row: tuple) -> Product:
-    return Product(*row[:9], bool(row[9]), *row[10:])
+    return Product(*(*row[:9], bool(row[9]), *row[10:]))
 
 
 class Catalogue:

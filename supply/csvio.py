@@ -12,9 +12,9 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from supply import columns
 from supply.catalogue import Catalogue
@@ -25,6 +25,8 @@ from supply.ledger import Ledger
 from supply.model import Bay, Lot, Product
 from supply.reports import Reports
 
+_T = TypeVar("_T")
+
 IMPORT_KINDS = ("products", "bays", "lots")
 EXPORT_KINDS = ("products", "bays", "stock", "lots", "moves", "alerts")
 _PRODUCT_FIELDS = list(columns.PRODUCT_COLUMNS)
@@ -33,7 +35,7 @@ _REQUIRED = columns.REQUIRED
 _ALLOWED = columns.ALLOWED
 
 
-def _num(text: str, cast: Callable, column: str) -> object:
+def _num(text: str, cast: Callable[[str], _T], column: str) -> _T:
     try:
         return cast(text)
     except ValueError:
@@ -70,7 +72,7 @@ def _cell(value: object) -> object:
         return ""
     if isinstance(value, bool):
         return int(value)
-    return iso(value) if hasattr(value, "isoformat") else value
+    return iso(value) if isinstance(value, date) else value
 
 
 class CsvIO:

@@ -10,6 +10,7 @@ import math
 import sqlite3
 from datetime import date
 
+from store.db import inserted_id
 from supply.catalogue import storage_tags
 from supply.connection import DECIMALS, EPS, MAX_QTY, SupplyDb, iso, name_value, qty_value, to_date
 from supply.dates import lot_dates
@@ -23,7 +24,7 @@ _LOT_COLUMNS = (
 
 
 def _lot(row: tuple) -> Lot:
-    return Lot(row[0], row[1], row[2], *(to_date(x) for x in row[3:8]), row[8])
+    return Lot(*(*row[:3], *(to_date(x) for x in row[3:8]), row[8]))
 
 
 class Ledger:
@@ -190,7 +191,7 @@ class Ledger:
                 self.db.t_ms(),
             ),
         )
-        return int(cur.lastrowid), pid
+        return inserted_id(cur), pid
 
     # ---- moves ------------------------------------------------------------------------------
 
@@ -242,7 +243,7 @@ class Ledger:
             "order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (self.db.t_ms(), kind, product_id, lot_id, bay_id, delta, who, reason, order_id),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     def _check_place(
         self, conn: sqlite3.Connection, product_id: int, bay_id: int, qty: float
@@ -489,7 +490,7 @@ class Ledger:
             f"{where} ORDER BY p.code, l.expiry_date IS NULL, l.expiry_date, l.id, b.code",
             args,
         ).fetchall()
-        return [StockLine(*r[:6], to_date(r[6]), r[7]) for r in rows]
+        return [StockLine(*(*r[:6], to_date(r[6]), r[7])) for r in rows]
 
     def moves(self, lot_id: int | None = None, limit: int | None = None) -> list[Move]:
         """Ledger rows (of one lot), oldest first."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from supply.connection import DECIMALS, EPS, SupplyDb, iso, name_value, qty_value, to_date
+from store.db import inserted_id
+from supply.connection import DECIMALS, EPS, SupplyDb, name_value, qty_value, to_date
 from supply.errors import InputError, NotFoundError, StockError, TransitionError
 from supply.ledger import Ledger
 from supply.model import ORDER_KINDS, Order, OrderEvent, OrderLine, PickLine, Receipt
@@ -71,7 +72,7 @@ class Orders:
                 "created_ms) VALUES (?, ?, 'draft', ?, ?, ?, ?)",
                 (kind, party, slot_start, slot_end, note, self.db.t_ms()),
             )
-            order_id = int(cur.lastrowid)
+            order_id = inserted_id(cur)
             for product, q in checked:
                 conn.execute(
                     "INSERT INTO supply_order_lines (order_id, product_id, qty) VALUES (?, ?, ?)",
@@ -93,7 +94,7 @@ class Orders:
             "ON p.id = ol.product_id WHERE ol.order_id = ? ORDER BY ol.id",
             (order_id,),
         ).fetchall()
-        return Order(*row, tuple(OrderLine(*r) for r in lines))
+        return Order(*(*row, tuple(OrderLine(*r) for r in lines)))
 
     def orders(self, kind: str | None = None, state: str | None = None) -> list[Order]:
         """Orders, optionally of one kind and/or state, oldest first."""
@@ -258,7 +259,7 @@ class Orders:
         Runs inside the caller's BEGIN IMMEDIATE transaction, so two connections allocating at
         once are serialised and never see (or hand out) the same free stock.
         """
-        today = iso(self.db.today())
+        today = self.db.today().isoformat()
         # Allocations that stopped being usable since (removal or expiry date reached, status
         # changed) are given back first, so the pick list never sends the loader to them.
         for (lot_id,) in conn.execute(
@@ -317,7 +318,7 @@ class Orders:
     def fefo(self, product: str) -> list[tuple[int, str, float]]:
         """(lot id, bay, free quantity) of a product in the order FEFO would allocate them."""
         pid = self.db.product_id(product)
-        rows = self._fefo_candidates(self.db.conn, pid, iso(self.db.today()))
+        rows = self._fefo_candidates(self.db.conn, pid, self.db.today().isoformat())
         return [(lot, self.db.bay_code(bay), round(free, DECIMALS)) for lot, bay, free in rows]
 
     def _check_fully_allocated(self, conn: sqlite3.Connection, order_id: int) -> None:
@@ -355,4 +356,4 @@ class Orders:
             "ORDER BY w.code, z.code, b.sequence, b.code, l.expiry_date, l.lot_no",
             (order_id,),
         ).fetchall()
-        return [PickLine(*r[:7], to_date(r[7])) for r in rows]
+        return [PickLine(*(*r[:7], to_date(r[7]))) for r in rows]

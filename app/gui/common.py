@@ -9,7 +9,16 @@ from zoneinfo import ZoneInfo
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QLabel,
+    QLayout,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 #: Site time zone of the shipped greenhouse (times are stored UTC, shown site-local).
 SITE_TZ = ZoneInfo("Europe/Amsterdam")
@@ -82,7 +91,7 @@ def fmt_time(t_s: float | None, seconds: bool = False) -> str:
 
 def style_plot(plot: pg.PlotWidget) -> None:
     """Plot background and axes in the palette's colours (light or dark)."""
-    pal = QApplication.instance().palette()
+    pal = QApplication.palette()
     plot.setBackground(pal.color(QPalette.ColorRole.Base))
     fg = pal.color(QPalette.ColorRole.Text)
     for name in ("left", "bottom", "right"):
@@ -94,7 +103,7 @@ def style_plot(plot: pg.PlotWidget) -> None:
 
 def add_legend(plot: pg.PlotWidget, **kwargs) -> pg.LegendItem:
     """A legend in the palette's text colour on a backing of the plot's own background."""
-    pal = QApplication.instance().palette()
+    pal = QApplication.palette()
     back = QColor(pal.color(QPalette.ColorRole.Base))
     back.setAlpha(220)
     return plot.addLegend(labelTextColor=pal.color(QPalette.ColorRole.Text), brush=back, **kwargs)
@@ -162,3 +171,30 @@ def legend_html(items: list[tuple[QColor, str, bool]]) -> str:
 def colour(i: int) -> QColor:
     """The i-th series colour."""
     return QColor(SERIES_COLOURS[i % len(SERIES_COLOURS)])
+
+
+def cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    """The item of a table cell, an empty one put there first if the cell has none."""
+    item = table.item(row, column)
+    if item is None:
+        item = QTableWidgetItem()
+        table.setItem(row, column, item)
+    return item
+
+
+def header_cell(table: QTableWidget, column: int) -> QTableWidgetItem:
+    """The header item of a table column, an empty one put there first if it has none."""
+    item = table.horizontalHeaderItem(column)
+    if item is None:
+        item = QTableWidgetItem()
+        table.setHorizontalHeaderItem(column, item)
+    return item
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Remove every item of `layout`, deleting its widgets."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()

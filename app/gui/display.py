@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from collections.abc import Mapping
 
 # shared library the Qt xcb platform plugin loads -> the Debian/Ubuntu package that ships it
 XCB_LIBRARIES = {
@@ -34,7 +35,7 @@ XCB_LIBRARIES = {
 NO_DISPLAY_NEEDED = "`serra sim run`, `serra run` and the other commands need no display"
 
 
-def qt_platform(env: dict[str, str] | None = None) -> str:
+def qt_platform(env: Mapping[str, str] | None = None) -> str:
     """The Qt platform plugin the window would use: QT_QPA_PLATFORM's first choice, else what Qt
     picks on this system ("xcb" for an X11 session, "wayland", or "" off Linux)."""
     env = os.environ if env is None else env
@@ -76,7 +77,7 @@ def x_server_reachable(display: str) -> bool:
 
 
 def display_problem(
-    env: dict[str, str] | None = None, libraries: dict[str, str] = XCB_LIBRARIES
+    env: Mapping[str, str] | None = None, libraries: dict[str, str] = XCB_LIBRARIES
 ) -> str | None:
     """One line saying why the window cannot open here and what to do, or None when it can."""
     env = os.environ if env is None else env

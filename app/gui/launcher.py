@@ -8,6 +8,7 @@ second window is refused with a plain message naming that process.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.db_lock import DbInUseError, DbLock, DbLockError, acquire_db_lock
 from app.session import SessionConfig
+
+log = logging.getLogger(__name__)
 
 
 def acquire_instance_lock(db_path: Path) -> DbLock | None:
@@ -49,11 +52,10 @@ def database_in_use(db_path: Path) -> str | None:
 
 def install_excepthook() -> None:
     """Unexpected errors go to the log file and the status bar, never as a traceback dialog."""
-    from app.gui.workers import log_exception
     from app.session import plain_error
 
     def hook(exc_type, exc, tb):
-        log_exception(exc)
+        log.error("unexpected error", exc_info=(exc_type, exc, tb))
         app = QApplication.instance()
         for w in app.topLevelWidgets() if app else []:
             bar = getattr(w, "statusBar", None)
@@ -72,6 +74,9 @@ def tune_interpreter() -> None:
 def launch(argv: list[str] | None = None, config: SessionConfig | None = None) -> int:
     """Open the main window and run the event loop; return the exit code."""
     from app.gui.main_window import MainWindow, load_session_settings
+    from app.logs import configure_logging
+
+    configure_logging("gui")
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("Serra")

@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         tab = self.settings.value("window/tab", 0)
         with contextlib.suppress(TypeError, ValueError):
-            self.tabs.setCurrentIndex(int(tab))
+            self.tabs.setCurrentIndex(int(str(tab)))
         self.history.restore(self.settings)
 
     def save_layout(self) -> None:
@@ -221,6 +221,8 @@ class MainWindow(QMainWindow):
 
     def actuator_reasons(self, snap) -> dict[str, str]:
         """Why the rules hold an actuator where it is (lamps), from the climate computer's state."""
+        import numpy as np
+
         from controllers.climate_computer import ClimateComputerSettings
         from controllers.reasons import lamp_reason
         from controllers.strategy import make_context
@@ -228,14 +230,14 @@ class MainWindow(QMainWindow):
         loop, rules = self.session.loop, self.session.rules
         # the loop keeps the climate computer's state row; read-only here, like a snapshot
         state = getattr(loop, "_cc_state", None)
-        if state is None or snap.record is None:
+        if loop is None or state is None or snap.record is None:
             return {}
         settings = getattr(rules, "settings", None) or ClimateComputerSettings()
         text = lamp_reason(state[0], settings)
         season_note = getattr(rules, "season_note", None)
         if text.endswith("setpoint is 0 % now") and season_note is not None:
             t = snap.record.time_s
-            note = season_note("lamps_pct", t, make_context(loop.site, [t]))
+            note = season_note("lamps_pct", t, make_context(loop.site, np.array([t])))
             if note:
                 text += f" (grower rules' {note} %)"
         return {"lamps_pct": text}
@@ -300,11 +302,11 @@ def load_session_settings(settings: QSettings, config: SessionConfig) -> Session
     """Apply remembered link settings to `config` (defaults where none are saved)."""
     from pathlib import Path
 
-    port = settings.value("session/port", "") or None
-    nodes = settings.value("session/nodes", "") or None
-    db = settings.value("session/db", "") or None
+    port = str(settings.value("session/port", "") or "") or None
+    nodes = str(settings.value("session/nodes", "") or "") or None
+    db = str(settings.value("session/db", "") or "") or None
     try:
-        speed = float(settings.value("session/speed", config.speed))
+        speed = float(str(settings.value("session/speed", config.speed)))
     except (TypeError, ValueError):
         speed = config.speed
     config.port = port

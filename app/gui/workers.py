@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import traceback
+import logging
 from collections.abc import Callable, Hashable
 from types import MethodType
 from typing import Any
@@ -20,6 +20,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app.session import plain_error
+
+log = logging.getLogger(__name__)
 
 
 class WorkerSignals(QObject):
@@ -50,7 +52,7 @@ class Worker(QRunnable):
         try:
             result = self.fn(*self.args, **self.kwargs)
         except Exception as exc:
-            log_exception(exc)
+            log.error("%s failed", getattr(self.fn, "__qualname__", self.fn), exc_info=exc)
             with contextlib.suppress(RuntimeError):  # the receiver is gone (window closed)
                 self.signals.failed.emit(plain_error(exc))
             return
@@ -109,18 +111,3 @@ def run_in_worker(
         worker.signals.progress.connect(on_progress)
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
-
-
-def log_exception(exc: BaseException) -> None:
-    """Write the full traceback to the log file (the user sees one plain line)."""
-    try:
-        from pathlib import Path
-
-        import platformdirs
-
-        log = Path(platformdirs.user_log_dir("serra", appauthor=False)) / "serra-gui.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as f:
-            f.write("".join(traceback.format_exception(exc)))
-    except OSError:
-        pass

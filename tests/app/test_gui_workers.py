@@ -104,3 +104,30 @@ def test_an_explicit_key_supersedes_across_callbacks(qtbot, run_in_worker, pool)
     pool.waitForDone(30_000)
     qtbot.waitUntil(lambda: not workers._running, timeout=10_000)
     assert shown == ["new"]
+
+
+def test_a_failing_worker_shows_one_line_and_files_its_traceback(
+    qtbot, run_in_worker, tmp_path, monkeypatch
+):
+    import logging
+
+    from app.logs import LOG_DIR_ENV, configure_logging
+
+    monkeypatch.setenv(LOG_DIR_ENV, str(tmp_path))
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    path = configure_logging("gui")
+    try:
+        view, release = View(), threading.Event()
+        release.set()
+        run_in_worker(_fail_after, release, on_done=view.fill, on_error=view.show_error)
+        qtbot.waitUntil(lambda: view.errors != [], timeout=10_000)
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
+    assert view.errors == ["database is locked"]
+    text = path.read_text()
+    assert "ERROR app.gui.workers: _fail_after failed" in text
+    assert 'raise OSError("database is locked")\nOSError: database is locked' in text

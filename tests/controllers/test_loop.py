@@ -518,7 +518,7 @@ class FlakyComputer:
 def test_an_unexpected_error_fails_safe_raises_loop_failed_and_recovers(plant_factory, caplog):
     computer = FlakyComputer(fail_on=range(11, 15))  # ticks 11-14 of 30
     loop, bus, rec, _clock, _plant = build(plant_factory, computer=computer)
-    with caplog.at_level("ERROR", logger="serra.loop"):
+    with caplog.at_level("ERROR", logger="controllers.loop"):
         assert loop.run(max_ticks=30) == 30  # the loop kept going
     assert loop.failed_ticks == 4 and loop.consecutive_failures == 0
     assert len(rec.ticks) == 26

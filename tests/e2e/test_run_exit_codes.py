@@ -106,7 +106,7 @@ def test_a_loop_that_keeps_failing_exits_1_for_the_supervisor_with_tracebacks(tm
     )
     assert lines[-2].startswith("serra run: stopped after 3 ticks;")
     # each failure logged with its traceback, and the alarm raised once
-    assert err.count("serra run: ERROR serra.loop: control tick failed") == 3
+    assert err.count("serra run: ERROR controllers.loop: control tick failed") == 3
     assert err.count("Traceback (most recent call last):") == 3
     assert err.count(", in flaky\nRuntimeError: kernel fault\n") == 3
     assert err.count("alarm raised: control loop failed (RuntimeError: kernel fault)") == 1

@@ -97,3 +97,10 @@ def test_active_overrides_replay_set_and_end(store):
     assert {o["actuator"] for o in events.active_overrides(store, at_s=T0 + 100)} == {
         "vent_lee_pct"
     }
+
+
+def test_count_is_the_number_of_events_logged(store):
+    assert events.count(store) == 0
+    _log(store, [_row(60 * i, "strategy_decision", f"plan {i}") for i in range(7)])
+    _log(store, [_row(500, "config_change", "tick 60 s")])
+    assert events.count(store) == 8

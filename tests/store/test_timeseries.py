@@ -82,3 +82,15 @@ def test_latest_values_and_unknown_channel(store):
         timeseries.read_raw(store, ["nope"], T0, T0 + 60)
     with pytest.raises(QueryError, match="empty"):
         timeseries.downsample(store, ["tair_c"], T0 + 60, T0)
+
+
+def test_tick_span_counts_ticks_and_gives_the_first_and_last_time(store, db_path):
+    assert timeseries.tick_span(store) == timeseries.TickSpan(0, None, None)
+    _write(store, 100, step_s=90.0)
+    span = timeseries.tick_span(store)
+    assert span == timeseries.TickSpan(100, T0, T0 + 99 * 90.0)
+    # a reader in another connection (a history view, `serra db info`) sees the same
+    from store.db import open_store
+
+    with open_store(db_path, readonly=True) as reader:
+        assert timeseries.tick_span(reader) == span

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.common import ErrorLine, fmt_time, fmt_value, unit_of
+from app.gui.common import ErrorLine, cell, fmt_time, fmt_value, unit_of
 from app.gui.labels import channel_label, channel_tooltip
 from app.gui.workers import run_in_worker
 
@@ -156,16 +156,16 @@ class ActuatorsView(QWidget):
         for i, name in enumerate(self.actuators):
             cmd = rec.commands.get(name) if rec else None
             rb = rec.readbacks.get(name) if rec else None
-            self.table.item(i, 1).setText(fmt_value(cmd, name))
-            self.table.item(i, 2).setText(fmt_value(rb, name))
+            cell(self.table, i, 1).setText(fmt_value(cmd, name))
+            cell(self.table, i, 2).setText(fmt_value(rb, name))
             diff = None if cmd is None or rb is None else rb - cmd
-            self.table.item(i, 3).setText(fmt_value(diff, name))
+            cell(self.table, i, 3).setText(fmt_value(diff, name))
             ov = overrides.get(name)
             if ov is None:
-                self.table.item(i, 4).setText("")
+                cell(self.table, i, 4).setText("")
             else:
                 left = max(0.0, (ov.until_s - now) / 60.0) if now else 0.0
-                self.table.item(i, 4).setText(
+                cell(self.table, i, 4).setText(
                     f"{ov.value:g} {unit_of(name)} for {left:.0f} more min ({ov.who}: {ov.why})"
                 )
         state = tuple((a.key, a.state) for a in snap.alarms)

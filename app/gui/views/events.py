@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -15,6 +17,9 @@ from PySide6.QtWidgets import (
 
 from app.gui.common import ErrorLine, fmt_time
 from app.gui.workers import run_in_worker
+
+if TYPE_CHECKING:
+    from store.events import LoggedEvent
 
 
 def read_events(db_path: str, text: str, limit: int = 500):
@@ -36,7 +41,7 @@ class EventsView(QWidget):
     def __init__(self, db_path: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db_path = db_path
-        self.rows = []
+        self.rows: list[LoggedEvent] = []
         outer = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.search = QLineEdit()

@@ -43,13 +43,14 @@ DEFAULT_CHANNELS = ("tair_c", "tout_c")
 def query_channels(db_path: str) -> tuple[list[str], float | None, float | None]:
     """Value channels and the first/last tick time of the database (worker)."""
     from store.db import open_store
+    from store.timeseries import tick_span
 
     if not Path(db_path).exists():
         return [], None, None
     with open_store(db_path, readonly=True) as store:
         names = sorted(n for n, kind in store.channels.items() if kind != "quality")
-        lo, hi = store.conn.execute("SELECT MIN(t_ms), MAX(t_ms) FROM ticks").fetchone()
-    return names, (None if lo is None else lo / 1000.0), (None if hi is None else hi / 1000.0)
+        span = tick_span(store)
+    return names, span.first_s, span.last_s
 
 
 def query_buckets(db_path: str, channels: list[str], t0: float, t1: float, points: int):
@@ -78,13 +79,14 @@ class HistoryView(QWidget):
         outer.addWidget(split)
         left = QWidget()
         lv = QVBoxLayout(left)
-        lv.addWidget(QLabel("&Channels"))
+        channels_label = QLabel("&Channels")
+        lv.addWidget(channels_label)
         self.channels = QListWidget()
         self.channels.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.channels.setToolTip(
             "tick the channels to plot; hover one for its name in the database and CSV"
         )
-        lv.itemAt(0).widget().setBuddy(self.channels)
+        channels_label.setBuddy(self.channels)
         lv.addWidget(self.channels)
         refresh = QPushButton("&Reload channels")
         refresh.setToolTip("read the channel list and time span from the database again")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.common import ErrorLine, unit_of
+from app.gui.common import ErrorLine, cell, header_cell, unit_of
 from app.gui.labels import channel_label, channel_words
 
 FIXED = ("Starts at", "Offset / time", "Ramp (min)")
@@ -125,13 +125,13 @@ class SetpointsView(QWidget):
         self.periods.setHorizontalHeaderLabels(headers)
         for j, name in enumerate(SETPOINTS):
             lo, hi = SETPOINT_RANGES[name]
-            self.periods.horizontalHeaderItem(len(FIXED) + j).setToolTip(
+            header_cell(self.periods, len(FIXED) + j).setToolTip(
                 f"{name}: allowed {lo:g}..{hi:g} {unit_of(name)}"
                 " (the name to use in what-if variants)"
             )
-        self.periods.horizontalHeaderItem(0).setToolTip(START_HELP)
-        self.periods.horizontalHeaderItem(1).setToolTip(START_HELP)
-        self.periods.horizontalHeaderItem(2).setToolTip("minutes to ramp from the previous value")
+        header_cell(self.periods, 0).setToolTip(START_HELP)
+        header_cell(self.periods, 1).setToolTip(START_HELP)
+        header_cell(self.periods, 2).setToolTip("minutes to ramp from the previous value")
         self.periods.setToolTip("day periods of the grower rules; type to change a value")
         self.periods.itemChanged.connect(self._period_edited)
         split.addWidget(self.periods)
@@ -240,9 +240,9 @@ class SetpointsView(QWidget):
         row = item.row()
         key = ("inf", row, 1)
         self.problems.pop(key, None)
-        name = self.influences.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        name = cell(self.influences, row, 0).data(Qt.ItemDataRole.UserRole)
         try:
-            v = float(self.influences.item(row, 1).text())
+            v = float(cell(self.influences, row, 1).text())
             if not math.isfinite(v) or v < 0:
                 raise ValueError
         except ValueError:
@@ -255,25 +255,25 @@ class SetpointsView(QWidget):
         is_default = row == t.rowCount() - 1
         for j in range(t.columnCount()):
             self.problems.pop(("p", row, j), None)
-        ref = t.item(row, 0).text().strip().lower()
+        ref = cell(t, row, 0).text().strip().lower()
         label = "rest of the day" if is_default else f"period P{row + 1}"
         if not is_default:
             if ref not in ("sunrise", "sunset", "clock"):
                 self.problems[("p", row, 0)] = f"{label}: start at sunrise, sunset or clock"
             else:
                 try:
-                    parse_start(ref, t.item(row, 1).text())
+                    parse_start(ref, cell(t, row, 1).text())
                 except ValueError as exc:
                     self.problems[("p", row, 1)] = f"{label}: {exc}"
             try:
-                ramp = float(t.item(row, 2).text() or 0)
+                ramp = float(cell(t, row, 2).text() or 0)
                 if not 0 <= ramp <= 720:
                     raise ValueError
             except ValueError:
                 self.problems[("p", row, 2)] = f"{label}: ramp must be 0..720 min"
         for j, name in enumerate(self.names):
             col = len(FIXED) + j
-            text = t.item(row, col).text().strip()
+            text = cell(t, row, col).text().strip()
             if not text:
                 if is_default:
                     self.problems[("p", row, col)] = f"{label}: {channel_words(name)} needs a value"
@@ -322,7 +322,7 @@ class SetpointsView(QWidget):
         t = self.periods
         periods = []
         for row in range(t.rowCount() - 1):
-            ref = t.item(row, 0).text().strip().lower()
+            ref = cell(t, row, 0).text().strip().lower()
             values = {}
             for j, name in enumerate(self.names):
                 text = t.item(row, len(FIXED) + j).text().strip()
@@ -331,8 +331,8 @@ class SetpointsView(QWidget):
             periods.append(
                 DayPeriod(
                     ref,
-                    parse_start(ref, t.item(row, 1).text()),
-                    float(t.item(row, 2).text() or 0),
+                    parse_start(ref, cell(t, row, 1).text()),
+                    float(cell(t, row, 2).text() or 0),
                     values,
                 )
             )
@@ -342,8 +342,8 @@ class SetpointsView(QWidget):
         }
         settings = asdict(self.rules.settings)
         for i in range(self.influences.rowCount()):
-            name = self.influences.item(i, 0).data(Qt.ItemDataRole.UserRole)
-            settings[name] = float(self.influences.item(i, 1).text())
+            name = cell(self.influences, i, 0).data(Qt.ItemDataRole.UserRole)
+            settings[name] = float(cell(self.influences, i, 1).text())
         return replace(
             self.rules,
             periods=periods,
@@ -370,4 +370,4 @@ class SetpointsView(QWidget):
     def set_cell(self, period: int, name: str, text: str) -> None:
         """Type `text` into period `period`'s `name` cell (the last row is the default)."""
         col = FIXED.index(name) if name in FIXED else len(FIXED) + self.names.index(name)
-        self.periods.item(period, col).setText(text)
+        cell(self.periods, period, col).setText(text)

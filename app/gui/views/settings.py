@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.common import ErrorLine
 from app.gui.workers import run_in_worker
-from app.session import SPEEDS, SessionConfig, check_connection, node_health
+from app.session import SPEEDS, NodeHealthRow, SessionConfig, check_connection, node_health
 
 SIMULATED = "Simulated greenhouse (built in)"
 
@@ -140,7 +140,7 @@ class SettingsDialog(QDialog):
         self.test.setEnabled(True)
         self.error.show_error(message)
 
-    def _show(self, rows: list[dict]) -> None:
+    def _show(self, rows: list[NodeHealthRow]) -> None:
         self.test.setEnabled(True)
         self.error.clear_error()
         self.health.setRowCount(len(rows))

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.common import ErrorLine
+from app.gui.common import ErrorLine, clear_layout
 from app.gui.workers import run_in_worker
 from app.pairs import split_pairs
 from supply.model import Receipt
@@ -57,7 +57,7 @@ class SupplyState:
     alerts: list = field(default_factory=list)
     reorder: list = field(default_factory=list)
     bays: list = field(default_factory=list)
-    products: list = field(default_factory=list)
+    products: dict = field(default_factory=dict)
     picks: dict = field(default_factory=dict)
     bay_storage: dict = field(default_factory=dict)
     today: date | None = None
@@ -451,7 +451,7 @@ class SupplyView(QWidget):
         kind = self.new_kind.currentData()
         try:
             lines = parse_lines(self.new_lines.text())
-            slot = (None, None)
+            slot: tuple[str | None, str | None] = (None, None)
             if kind == "customer":
                 slot = parse_slot(self.slot_start.text(), self.slot_end.text())
         except ValueError as exc:
@@ -593,11 +593,11 @@ class SupplyView(QWidget):
             p = st.products.get(s.product)
             bg = expiry_colour(s.expiry, p.alert_days if p else 0, today)
             for j, text in enumerate(cells):
-                item = QTableWidgetItem(text)
+                entry = QTableWidgetItem(text)
                 if bg is not None:
-                    item.setBackground(bg)
-                    item.setForeground(QColor("black"))
-                self.lots.setItem(i, j, item)
+                    entry.setBackground(bg)
+                    entry.setForeground(QColor("black"))
+                self.lots.setItem(i, j, entry)
         self.lots.resizeColumnsToContents()
         self.alerts.clear()
         for a in st.alerts:
@@ -616,10 +616,10 @@ class SupplyView(QWidget):
                 r.note,
             ]
             for j, text in enumerate(cells):
-                item = QTableWidgetItem(text)
+                entry = QTableWidgetItem(text)
                 if j == 1 and r.qty > 0:
-                    item.setForeground(QColor("#d1242f"))
-                self.reorder.setItem(i, j, item)
+                    entry.setForeground(QColor("#d1242f"))
+                self.reorder.setItem(i, j, entry)
         self.reorder.resizeColumnsToContents()
         current = self.scan_bay.currentData()
         self.scan_bay.clear()
@@ -649,10 +649,7 @@ class SupplyView(QWidget):
     def _show_detail(self) -> None:
         from supply.orders import TRANSITIONS
 
-        while self.actions_row.count():
-            w = self.actions_row.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
+        clear_layout(self.actions_row)
         self.action_buttons: dict[str, QPushButton] = {}
         order = next((o for o in self.state.orders if o.id == self.selected_order), None)
         if order is None:
@@ -694,10 +691,7 @@ class SupplyView(QWidget):
         self.receive_order_id = order.id
         self.receive_error.clear_error()
         self.receive_button.setEnabled(True)
-        while self.receive_grid.count():
-            w = self.receive_grid.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
+        clear_layout(self.receive_grid)
         heads = ("Product", "Lot number", "Quantity", "", "Bay", "Production", "Expiry")
         for j, text in enumerate(heads):
             self.receive_grid.addWidget(QLabel(text), 0, j)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.common import ErrorLine, add_legend, colour, style_plot
+from app.gui.common import ErrorLine, add_legend, cell, colour, header_cell, style_plot
 from app.gui.workers import run_in_worker
 from app.whatif_run import (
     Variant,
@@ -225,7 +225,7 @@ class WhatIfView(QWidget):
             self, "Setpoint schedule", "", "Setpoint schedule CSV (*.csv)"
         )
         if path:
-            self.variants.item(row, COL_FILE).setText(path)
+            cell(self.variants, row, COL_FILE).setText(path)
 
     def _remove_variant(self) -> None:
         row = self.variants.currentRow()
@@ -263,8 +263,9 @@ class WhatIfView(QWidget):
     def set_strategy(self, row: int, strategy: str, setpoints: str | None = None) -> None:
         """Set a row's strategy (and schedule file) as choosing it would, without a dialog."""
         if setpoints is not None:
-            self.variants.item(row, COL_FILE).setText(setpoints)
+            cell(self.variants, row, COL_FILE).setText(setpoints)
         box = self.variants.cellWidget(row, COL_STRATEGY)
+        assert isinstance(box, QComboBox)  # each row's strategy cell is a combo box
         box.setCurrentIndex(box.findData(strategy))
 
     def run(self) -> None:
@@ -317,7 +318,7 @@ class WhatIfView(QWidget):
         for j in range(len(run.names)):  # the variant's colour in bars and lines
             swatch = QPixmap(12, 12)
             swatch.fill(colour(j))
-            self.table.horizontalHeaderItem(j).setIcon(QIcon(swatch))
+            header_cell(self.table, j).setIcon(QIcon(swatch))
         self.table.setVerticalHeaderLabels([label for _k, label, _d in rows])
         for j, s in enumerate(run.summaries):
             for i, (key, _label, digits) in enumerate(rows):
