@@ -33,7 +33,7 @@ from drivers.nodes import NodeConfig, NodesConfig
 from drivers.readings import NodeHealth, Quality, Reading
 from drivers.regmap import READ_FUNCTION, Entry
 from drivers.rtu import RtuMaster
-from drivers.signals import SIGNALS
+from drivers.signals import SIGNALS, node_key
 from drivers.transport import open_port
 
 Clock = Callable[[], float]
@@ -59,7 +59,7 @@ class BusPoller:
     `port` overrides the nodes file's `bus.port`. `clock` returns seconds (timestamps, ages,
     reopen backoff); `sleep` waits between retries and requests; `opener` opens a port URL.
     Readings are keyed by signal name; when several nodes carry the same signal, the later ones
-    are keyed `signal@node`.
+    are keyed `signal:node` (`drivers.signals.node_key`), a name the store takes as a column.
     """
 
     def __init__(
@@ -99,7 +99,9 @@ class BusPoller:
         taken: set[str] = set()
         for node in config.nodes:
             for entry in node.regmap.entries:
-                key = entry.signal if entry.signal not in taken else f"{entry.signal}@{node.name}"
+                key = (
+                    entry.signal if entry.signal not in taken else node_key(entry.signal, node.name)
+                )
                 taken.add(entry.signal)
                 self._states.append(_SignalState(key, node, entry))
         self._by_key = {s.key: s for s in self._states}
