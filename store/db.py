@@ -31,7 +31,12 @@ ROLLUP_STATS: tuple[tuple[str, str], ...] = (
     ("min", "REAL"),
     ("max", "REAL"),
 )
-_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,120}$")
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.:\-]{1,120}")
+
+
+def channel_name_ok(name: str) -> bool:
+    """Whether `name` can be a channel (a `ticks` column): 1-120 letters, digits and _ . : -."""
+    return _CHANNEL_NAME.fullmatch(name) is not None  # not match: "$" passes "name\n"
 
 
 def channel_kind(column: str) -> str:
@@ -107,9 +112,9 @@ class Store:
         for column in missing:
             if column in self._channels:
                 continue
-            if not _CHANNEL_NAME.match(column):
+            if not channel_name_ok(column):
                 raise StoreError(
-                    f"channel name {column!r} is not allowed; use letters, digits and _ . : -"
+                    f"channel name {column!r} is not allowed; use 1-120 letters, digits and _ . : -"
                 )
             kind = channel_kind(column)
             sql_type = "INTEGER" if kind == "quality" else "REAL"

@@ -15,13 +15,13 @@ from drivers.errors import MapError
 from drivers.nodes import NODE_NAME, NODE_NAME_MAX, load_nodes
 from drivers.poller import BusPoller
 from drivers.signals import SIGNALS
-from store.db import _CHANNEL_NAME as STORE_CHANNEL_NAME
+from store.db import channel_name_ok
 
 
 def _store_takes_columns_of(node: str) -> bool:
     # The columns the control loop's recorder makes from a node name (controllers/loop.py).
     columns = [f"h_{node}.ok", f"h_{node}.consecutive_failures"]
-    return all(STORE_CHANNEL_NAME.match(c) for c in columns)
+    return all(channel_name_ok(c) for c in columns)
 
 
 @given(st.text(max_size=130) | st.text("ab_.:-9 @é\n/", max_size=130))
@@ -129,7 +129,7 @@ def test_every_channel_the_poller_keys_for_a_valid_nodes_file_is_a_store_column(
         health=health,
     )
     columns = list(tick_row(record)[2])
-    assert all(STORE_CHANNEL_NAME.fullmatch(c) for c in columns), columns
+    assert all(channel_name_ok(c) for c in columns), columns
     try:  # the store's own check, on a real file (rolled back: every example starts empty)
         with scratch_store.write():
             scratch_store.ensure_columns(columns)
