@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import sqlite_utils
@@ -104,7 +104,8 @@ class Store:
         return quote(column)
 
     def ensure_columns(self, columns: list[str]) -> None:
-        """Add missing channel columns to `ticks` (call inside `write()`)."""
+        """Add missing channel columns to `ticks` (call inside `write()`, which forgets them
+        again if its transaction does not commit)."""
         missing = [c for c in columns if c not in self._channels]
         if not missing:
             return
@@ -133,16 +134,29 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Store]:
-        """A write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on any error."""
+        """A write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on any error.
+
+        Channels added inside it are known at once (the same transaction's rollups use them),
+        but count only once COMMIT succeeded: a failed COMMIT (a full disk, a file that cannot
+        grow) undoes them, so the registry is read again from the file."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
+            self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            self.reload_channels()
+                with suppress(sqlite3.Error):  # SQLite may have rolled back already
+                    self.conn.execute("ROLLBACK")
+            self._forget_uncommitted_channels()
             raise
-        self.conn.execute("COMMIT")
+
+    def _forget_uncommitted_channels(self) -> None:
+        try:
+            self.reload_channels()
+        except sqlite3.Error:
+            # Unreadable now: forget all. Too few known channels heal themselves (ensure_columns
+            # and channel_id read the registry again); a column remembered but undone would not.
+            self._channels = {}
 
     @contextmanager
     def read(self) -> Iterator[Store]:
