@@ -162,7 +162,7 @@ class BusPoller:
         self._port = None
         self._master = None
 
-    def _not_open(self) -> str:
+    def why_not_open(self) -> str:
         """Why the port is closed, naming it once."""
         err = self.last_port_error
         return err if self.url in err else f"port {self.url} is not open: {err or 'closed'}"
@@ -391,7 +391,7 @@ class BusPoller:
             for name, items in per_node.items():
                 node = nodes[name]
                 if not self._ensure_open():
-                    raise PortError(self._not_open())
+                    raise PortError(self.why_not_open())
                 if self._identify(node) is not True:
                     raise WrongDeviceError(
                         f"not writing to node {name}: "
@@ -399,7 +399,7 @@ class BusPoller:
                     )
                 for address, words in _runs(items):
                     if not self._ensure_open():
-                        raise PortError(self._not_open())
+                        raise PortError(self.why_not_open())
                     self._attempt(
                         node,
                         lambda m, n=node, a=address, w=words: m.write_registers(n.slave, a, w),
