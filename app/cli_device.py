@@ -264,7 +264,7 @@ def run_poll(args: argparse.Namespace) -> int:
     except DriverError as exc:
         raise _cli_error(str(exc)) from None
     if not poller.open():
-        raise _cli_error(poller.last_port_error)  # names the port once, with what to do
+        raise _cli_error(poller.why_not_open())  # names the port once, with what to do
     try:
         while True:
             poller.poll_once()

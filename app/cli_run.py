@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import signal
@@ -179,6 +180,29 @@ def _auto_start(args: argparse.Namespace, db: Path) -> float | None:
     from sim.weather import default_weather
 
     return float(default_weather().time_s[0])
+
+
+def _behind_last_tick(db: Path, last_s: float | None, start: float | None, site) -> str | None:
+    """Why a run starting at plant time `start` could record nothing in `db`, or None.
+
+    The recorder refuses every tick not later than the file's last one, so a --start (or a
+    speed's first weather day) before it would control without recording anything. A run on
+    the wall clock (`start` None) is never refused: a greenhouse whose clock was set back is
+    still controlled, its recording alarm naming both times until the clock passes the file's
+    end; exit 2 would leave it to no supervisor."""
+    if last_s is None or start is None or start > last_s:
+        return None
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    def local(t: float) -> str:
+        return datetime.fromtimestamp(t, ZoneInfo(site.timezone)).isoformat(timespec="seconds")
+
+    return (
+        f"{db}: its last tick is at {local(last_s)} and this run would start at {local(start)}, "
+        "so every tick would be refused as not later; give a --start after its last tick or "
+        "another --db"
+    )
 
 
 def _saved_rules(db: Path):
@@ -370,6 +394,12 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes
     except StoreError as exc:
         bus.close()
         raise _error(str(exc)) from None
+    behind = _behind_last_tick(db, recorder.last_tick_s, start, site)
+    if behind is not None:
+        with contextlib.suppress(StoreError):
+            recorder.close()
+        bus.close()
+        raise _error(behind)
     if not args.quiet:
         recorder = StatusRecorder(recorder, args.status_every * 60.0, sys.stderr, site.timezone)
     plant_clock = PlantClock(start, args.speed)

@@ -597,7 +597,7 @@ def check_connection(port: str, nodes_path: str | None = None) -> list[NodeHealt
         raise SessionError(str(exc)) from None
     try:
         if not poller.open():
-            raise SessionError(f"cannot open {port}: {poller.last_port_error}")
+            raise SessionError(poller.why_not_open())  # names the port once
         poller.poll_once()
         return node_health(poller)
     finally:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from controllers.records import Event
-from drivers.signals import SIGNALS
+from drivers.signals import SIGNALS, signal_of
 
 Notify = Callable[["Alarm"], None]
 
@@ -183,7 +183,7 @@ class AlarmManager:
                 data={"actuators": list(users)},
             )
         for name, q in quality.items():
-            sig = SIGNALS.get(name.split("@")[0])
+            sig = SIGNALS.get(signal_of(name))
             if sig is None or sig.kind == "actuator":
                 continue  # readbacks are checked against their commands below
             v = values.get(name)

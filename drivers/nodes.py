@@ -19,7 +19,7 @@ PARITIES = ("N", "E", "O", "M", "S")
 NODE_NAME_MAX = 120 - len("h_.consecutive_failures")
 NODE_NAME = re.compile(rf"[A-Za-z0-9_.:\-]{{1,{NODE_NAME_MAX}}}")
 """A node name the store can use inside a column name: the characters of the store's channel
-rule (`store/db.py` `_CHANNEL_NAME`: letters, digits and _ . : -), short enough for the longest
+rule (`store/db.py` `channel_name_ok`: letters, digits and _ . : -), short enough for the longest
 column built from it, and not empty. `tests/drivers/test_node_names.py` checks that both rules
 agree."""
 

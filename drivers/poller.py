@@ -34,7 +34,7 @@ from drivers.nodes import NodeConfig, NodesConfig
 from drivers.readings import NodeHealth, Quality, Reading
 from drivers.regmap import READ_FUNCTION, Entry
 from drivers.rtu import RtuMaster
-from drivers.signals import SIGNALS
+from drivers.signals import SIGNALS, node_key
 from drivers.transport import open_port
 
 Clock = Callable[[], float]
@@ -60,7 +60,7 @@ class BusPoller:
     `port` overrides the nodes file's `bus.port`. `clock` returns seconds (timestamps, ages,
     reopen backoff); `sleep` waits between retries and requests; `opener` opens a port URL.
     Readings are keyed by signal name; when several nodes carry the same signal, the later ones
-    are keyed `signal@node`.
+    are keyed `signal:node` (`drivers.signals.node_key`), a name the store takes as a column.
     """
 
     def __init__(
@@ -100,7 +100,9 @@ class BusPoller:
         taken: set[str] = set()
         for node in config.nodes:
             for entry in node.regmap.entries:
-                key = entry.signal if entry.signal not in taken else f"{entry.signal}@{node.name}"
+                key = (
+                    entry.signal if entry.signal not in taken else node_key(entry.signal, node.name)
+                )
                 taken.add(entry.signal)
                 self._states.append(_SignalState(key, node, entry))
         self._by_key = {s.key: s for s in self._states}
@@ -161,7 +163,7 @@ class BusPoller:
         self._port = None
         self._master = None
 
-    def _not_open(self) -> str:
+    def why_not_open(self) -> str:
         """Why the port is closed, naming it once."""
         err = self.last_port_error
         return err if self.url in err else f"port {self.url} is not open: {err or 'closed'}"
@@ -391,7 +393,7 @@ class BusPoller:
             for name, items in per_node.items():
                 node = nodes[name]
                 if not self._ensure_open():
-                    raise PortError(self._not_open())
+                    raise PortError(self.why_not_open())
                 if self._identify(node) is not True:
                     raise WrongDeviceError(
                         f"not writing to node {name}: "
@@ -399,7 +401,7 @@ class BusPoller:
                     )
                 for address, words in _runs(items):
                     if not self._ensure_open():
-                        raise PortError(self._not_open())
+                        raise PortError(self.why_not_open())
                     self._attempt(
                         node,
                         methodcaller("write_registers", node.slave, address, words),

@@ -99,3 +99,19 @@ def signal(name: str) -> Signal:
         raise UnknownSignalError(
             f"unknown signal {name!r}; known signals: {', '.join(sorted(SIGNALS))}"
         ) from None
+
+
+#: Joins a signal and a node in the key of a reading when an earlier node already carries the
+#: signal (`tair_c:climate.east`). A character the store allows in a column name; no signal
+#: name contains it, so everything before the first one is the signal.
+NODE_SEPARATOR = ":"
+
+
+def node_key(name: str, node: str) -> str:
+    """The key of signal `name` read from `node` when another node carries it first."""
+    return f"{name}{NODE_SEPARATOR}{node}"
+
+
+def signal_of(key: str) -> str:
+    """The signal name of a reading key (`tair_c:climate.east` -> `tair_c`)."""
+    return key.partition(NODE_SEPARATOR)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import sqlite_utils
@@ -31,7 +31,12 @@ ROLLUP_STATS: tuple[tuple[str, str], ...] = (
     ("min", "REAL"),
     ("max", "REAL"),
 )
-_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,120}$")
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.:\-]{1,120}")
+
+
+def channel_name_ok(name: str) -> bool:
+    """Whether `name` can be a channel (a `ticks` column): 1-120 letters, digits and _ . : -."""
+    return _CHANNEL_NAME.fullmatch(name) is not None  # not match: "$" passes "name\n"
 
 
 def channel_kind(column: str) -> str:
@@ -106,7 +111,8 @@ class Store:
         return quote(column)
 
     def ensure_columns(self, columns: list[str]) -> None:
-        """Add missing channel columns to `ticks` (call inside `write()`)."""
+        """Add missing channel columns to `ticks` (call inside `write()`, which forgets them
+        again if its transaction does not commit)."""
         missing = [c for c in columns if c not in self._channels]
         if not missing:
             return
@@ -114,9 +120,9 @@ class Store:
         for column in missing:
             if column in self._channels:
                 continue
-            if not _CHANNEL_NAME.match(column):
+            if not channel_name_ok(column):
                 raise StoreError(
-                    f"channel name {column!r} is not allowed; use letters, digits and _ . : -"
+                    f"channel name {column!r} is not allowed; use 1-120 letters, digits and _ . : -"
                 )
             kind = channel_kind(column)
             sql_type = "INTEGER" if kind == "quality" else "REAL"
@@ -135,16 +141,29 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Store]:
-        """A write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on any error."""
+        """A write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on any error.
+
+        Channels added inside it are known at once (the same transaction's rollups use them),
+        but count only once COMMIT succeeded: a failed COMMIT (a full disk, a file that cannot
+        grow) undoes them, so the registry is read again from the file."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
+            self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            self.reload_channels()
+                with suppress(sqlite3.Error):  # SQLite may have rolled back already
+                    self.conn.execute("ROLLBACK")
+            self._forget_uncommitted_channels()
             raise
-        self.conn.execute("COMMIT")
+
+    def _forget_uncommitted_channels(self) -> None:
+        try:
+            self.reload_channels()
+        except sqlite3.Error:
+            # Unreadable now: forget all. Too few known channels heal themselves (ensure_columns
+            # and channel_id read the registry again); a column remembered but undone would not.
+            self._channels = {}
 
     @contextmanager
     def read(self) -> Iterator[Store]:

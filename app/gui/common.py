@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from drivers.signals import signal_of
+
 #: Site time zone of the shipped greenhouse (times are stored UTC, shown site-local).
 SITE_TZ = ZoneInfo("Europe/Amsterdam")
 
@@ -45,6 +47,8 @@ SERIES_COLOURS = ("#e4572e", "#17bebb", "#ffc914", "#76b041", "#8e6c8a", "#2e86a
 
 def unit_of(name: str) -> str:
     """The display unit of a canonical name (from its suffix), '' if it has none."""
+    if not name.startswith("h_"):  # a second node's reading: `tair_c:climate.east`
+        name = signal_of(name)
     base = name.split(".")[-1]
     for prefix in ("sp_", "cmd_", "rb_", "h_"):
         if base.startswith(prefix):

@@ -7,6 +7,7 @@ canonical name and what it means, so a label can always be traced back to the da
 from __future__ import annotations
 
 from app.gui.common import unit_of
+from drivers.signals import NODE_SEPARATOR
 
 #: Short names of signals, setpoints and grower-rule influences, as a grower says them.
 WORDS: dict[str, str] = {
@@ -98,6 +99,9 @@ def channel_words(name: str) -> str:
                 node, counter = base.split(".", 1)
                 return f"Node {node}: {_NODE_HEALTH.get(counter, counter)}"
             return pattern.format(WORDS.get(base, base))
+    signal, _, node = name.partition(NODE_SEPARATOR)
+    if node:  # a second node carrying the signal: `tair_c:climate.east`
+        return f"{WORDS.get(signal, signal)} – node {node}"
     return WORDS.get(name, name)
 
 
@@ -110,12 +114,12 @@ def channel_label(name: str) -> str:
 
 def channel_tooltip(name: str) -> str:
     """The canonical name (as in the database and CSV) and, for signals, what it measures."""
-    from drivers.signals import SIGNALS
+    from drivers.signals import SIGNALS, signal_of
 
     base = name
     for prefix, _pattern in _PREFIXES:
         base = base.removeprefix(prefix)
-    signal = SIGNALS.get(base)
+    signal = SIGNALS.get(signal_of(base))
     return f"{name}: {signal.description}" if signal is not None else name
 
 

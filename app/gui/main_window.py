@@ -20,6 +20,7 @@ from app.gui.common import fmt_time
 from app.gui.labels import channel_words
 from app.gui.workers import run_in_worker
 from app.session import SPEEDS, Session, SessionConfig, SessionError
+from drivers.signals import NODE_SEPARATOR
 
 REFRESH_MS = 500
 
@@ -200,7 +201,11 @@ class MainWindow(QMainWindow):
         if snap.mode == "failsafe":
             bad = []
             if snap.record is not None:
-                bad = [k for k, q in snap.record.quality.items() if q != "good" and "@" not in k]
+                bad = [
+                    k
+                    for k, q in snap.record.quality.items()
+                    if q != "good" and NODE_SEPARATOR not in k
+                ]
                 bad.sort(key=_input_order)
             words = [channel_words(k).lower() for k in bad[:6]]
             more = f" and {len(bad) - 6} more" if len(bad) > 6 else ""

@@ -16,6 +16,9 @@ def test_channel_labels_have_words_and_units():
     assert channel_label("h_climate.consecutive_failures") == "Node climate: failures in a row"
     assert channel_label("par_umol_m2_s") == "PAR light (µmol/m²/s)"
     assert channel_label("not_a_known_name") == "not_a_known_name"
+    # a second node carrying a signal (drivers.signals.node_key): words, node and unit
+    assert channel_label("tair_c:climate.east") == "Air temperature – node climate.east (°C)"
+    assert channel_label("vent_lee_pct:act:2") == "Lee vents – node act:2 (%)"
 
 
 def test_history_lists_channels_in_words_with_the_name_in_the_tooltip(

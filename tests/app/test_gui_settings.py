@@ -55,11 +55,13 @@ def test_settings_bad_port_and_bad_nodes_file_are_one_plain_line(
 ):  # fmt: skip
     window = make_window()
     dialog = SettingsDialog(window.config, window.session, window)
-    dialog.port.setCurrentText(str(tmp_path / "no-such-port"))
+    port = str(tmp_path / "no-such-port")
+    dialog.port.setCurrentText(port)
     dialog.run_test()
     qtbot.waitUntil(lambda: not dialog.error.isHidden(), timeout=20_000)
     text = dialog.error.text()
-    assert "no-such-port" in text and "\n" not in text and "Traceback" not in text
+    assert text.count(port) == 1, text  # named once: the drivers' message already names it
+    assert "\n" not in text and "Traceback" not in text
     assert dialog.test.isEnabled() and dialog.health.rowCount() == 0
     dialog.error.clear_error()
     dialog.nodes.setText(str(tmp_path / "missing.toml"))
@@ -188,3 +190,17 @@ def test_failsafe_banner_shows_while_readings_are_corrupt_and_goes_when_good(
     tick(window, 2, manual_clock)
     assert window.session.loop.last_record.mode == "normal"
     assert window.banner.isHidden()
+
+
+def test_check_connection_names_a_refused_port_once():
+    import socket
+
+    from app.session import SessionError, check_connection
+
+    with socket.socket() as s:  # a port on 127.0.0.1 nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = f"socket://127.0.0.1:{s.getsockname()[1]}"
+    with pytest.raises(SessionError) as err:
+        check_connection(port)
+    message = str(err.value)
+    assert message.count(port) == 1 and message.startswith(f"cannot open port {port}: "), message

@@ -155,3 +155,45 @@ def test_unreadable_saved_rules_and_plant_state_are_refused_logged_and_replaced(
     again.stop()
     assert len(_events(db, ("setpoint_change",))) == 2
     assert _tick_rows(db)[0][0] > 1.534e9  # the fresh season started after the last record
+
+
+@pytest.mark.parametrize(
+    "last_iso",
+    [
+        "2018-10-01T12:00:00+00:00",  # inside the shipped weather: the season starts there
+        "2018-12-06T12:00:00+00:00",  # in its last day: too late for a season, jumped past
+        "2030-06-01T00:00:00+00:00",  # after it (another greenhouse's record): jumped past
+    ],
+)
+def test_a_fresh_season_after_a_refused_plant_state_records_every_tick(tmp_path, last_iso):
+    # the saved plant state is refused, so the plant starts afresh; its clock must still be
+    # past the file's last tick, or the recorder refuses every tick as going back in time
+    from datetime import datetime
+
+    from controllers.records import TickRecord
+    from store.recorder import SqliteRecorder
+    from store.state import save_state
+
+    db = tmp_path / "serra.db"
+    last = datetime.fromisoformat(last_iso).timestamp()
+    rec = SqliteRecorder(db)
+    for i in (2, 1, 0):
+        rec_t = last - 60.0 * i
+        rec.record_tick(TickRecord(rec_t, {"tair_c": 20.0}, {}, {}, {}, {}, {}, "normal"))
+    rec.close()
+    with open_store(db) as store, store.write():
+        save_state(store, "plant", last, {"layout": {"version": 0}})
+    clock = ManualClock(1000.0)
+    session = _session(db, clock)
+    try:
+        _ticks(session, clock, 5)
+        assert not session.loop.alarms.is_active("recording_error")
+    finally:
+        session.stop()
+    assert session.error is None and session.recorder.inner.lost == 0
+    rows = _tick_rows(db)
+    assert len(rows) == 3 + 5
+    new = [t for t, _ in rows[3:]]
+    assert new == sorted(new) and new[0] > last
+    (started,) = _events(db, ("sim_started",))
+    assert started.data["resumed"] is False and "layout version 0" in started.data["refused"]

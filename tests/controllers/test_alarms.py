@@ -8,6 +8,7 @@ import pytest
 
 from controllers.alarms import AlarmConfig, AlarmManager
 from controllers.notify import CommandNotifier
+from drivers.signals import node_key
 
 GOOD = {"tair_c": "good", "rh_pct": "good", "co2_ppm": "good"}
 VALUES = {"tair_c": 20.0, "rh_pct": 70.0, "co2_ppm": 800.0}
@@ -61,6 +62,13 @@ def test_stale_and_implausible_sensors():
     assert m.is_active("sensor_implausible:tair_c")
     check(m, 180.0, values={**VALUES, "tair_c": 26.5})
     assert not m.is_active("sensor_implausible:tair_c")
+
+
+def test_a_second_node_carrying_a_signal_raises_its_own_sensor_alarm():
+    m, _, _ = manager()
+    key = node_key("tair_c", "climate.east")  # how the poller keys the second node's reading
+    check(m, 0.0, quality={**GOOD, key: "stale"})
+    assert m.is_active(f"sensor_stale:{key}") and not m.is_active("sensor_stale:tair_c")
 
 
 def test_missing_sensor_names_the_actuators_it_holds_in_fail_safe():

@@ -223,8 +223,8 @@ def test_nodes_sharing_a_signal_are_keyed_by_node(tmp_path, serve, poller_for):
     cfg = parse_nodes(doc, tmp_path / "n.toml")
     _, server = serve("socket", nodes=cfg)
     readings = poller_for(server.address, cfg).poll_once()
-    assert readings["tair_c"].node == "house1" and readings["tair_c@house2"].node == "house2"
-    assert readings["tair_c@house2"].value == 21.5
+    assert readings["tair_c"].node == "house1" and readings["tair_c:house2"].node == "house2"
+    assert readings["tair_c:house2"].value == 21.5
 
 
 @pytest.mark.skipif("pty" not in TRANSPORTS, reason="pseudo-terminals are POSIX only")

@@ -40,3 +40,93 @@ def test_bad_setpoint_file_is_named(tmp_path, capsys):
                  str(bad)])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and "sp.csv row 2: heat_c = 99 is outside 5..35" in err
+
+
+def _recorded(db) -> tuple[int, int]:
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        return c.execute(
+            "SELECT (SELECT COUNT(*) FROM ticks), (SELECT COUNT(*) FROM events)"
+        ).fetchone()
+
+
+@pytest.fixture
+def db_with_ticks(tmp_path):
+    """A database whose last loop tick is 2024-06-01 02:02 site time (00:02 UTC)."""
+    from store.recorder import SqliteRecorder
+    from tests.store.conftest import tick
+
+    db = tmp_path / "serra.db"
+    rec = SqliteRecorder(db)
+    for i in range(3):
+        rec.record_tick(tick(i))
+    rec.close()
+    return db
+
+
+@pytest.mark.parametrize(
+    ("args", "starts"),
+    [
+        (["--start", "2024-05-31", "--speed", "600"], "2024-05-31T00:00:00+02:00"),
+        (["--start", "2024-06-01T02:02", "--speed", "600"], "2024-06-01T02:02:00+02:00"),
+        # no --start at a speed never run in this file: the shipped weather's first day
+        (["--speed", "300"], "2018-08-14T00:00:00+02:00"),
+    ],
+)
+def test_a_start_not_after_the_databases_last_tick_is_refused_up_front(db_with_ticks, args,
+                                                                        starts):  # fmt: skip
+    import subprocess
+    import sys
+
+    before = _recorded(db_with_ticks)
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "run", "--port", "loop://", "--db", str(db_with_ticks),
+         "--tick", "0.1", "--max-ticks", "2", "--quiet", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"serra: error: {db_with_ticks}: its last tick is at 2024-06-01T02:02:00+02:00 and "
+        f"this run would start at {starts}, so every tick would be refused as not later; "
+        "give a --start after its last tick or another --db\n"
+    )
+    assert _recorded(db_with_ticks) == before  # nothing run, nothing written
+
+
+def test_a_start_after_the_databases_last_tick_records(db_with_ticks):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "run", "--port", "loop://", "--db", str(db_with_ticks),
+         "--tick", "0.1", "--max-ticks", "2", "--quiet", "--speed", "600",
+         "--start", "2024-06-01T02:03"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _recorded(db_with_ticks)[0] == 3 + 2
+
+
+def test_a_run_on_the_wall_clock_behind_the_database_still_controls(tmp_path):
+    # a greenhouse whose clock was set back is not left uncontrolled (exit 2 is not restarted):
+    # it runs, and says its ticks were refused (exit 3)
+    import subprocess
+    import sys
+
+    from store.recorder import SqliteRecorder
+    from tests.store.conftest import tick
+
+    db = tmp_path / "serra.db"
+    rec = SqliteRecorder(db)
+    rec.record_tick(tick(0, time_s=4_102_444_800.0))  # 2100-01-01
+    rec.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "run", "--port", "loop://", "--db", str(db),
+         "--tick", "0.1", "--max-ticks", "1", "--quiet"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "stopped after 1 ticks" in done.stderr and "1 ticks refused as out of time order" in (
+        done.stderr
+    )

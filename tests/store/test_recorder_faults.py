@@ -100,6 +100,68 @@ def test_a_backlog_is_written_in_batches_of_at_most_write_batch_ticks(db_path):
     assert len(_times(db_path)) == 8
 
 
+# A file that cannot grow (RLIMIT_FSIZE, in a child so nothing else of pytest is limited):
+# the commit of a tick that adds channels fails writing the WAL, and SQLite rolls it back.
+_NO_ROOM_CHILD = """
+import resource, signal, sys
+from store.errors import RecordingError
+from store.recorder import SqliteRecorder
+from tests.store.conftest import tick
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+rec = SqliteRecorder(sys.argv[1], retry_s=0.0)
+rec.record_tick(tick(0, measurements={"rh_pct": 70.0}, quality={}, setpoints={}, commands={},
+                     readbacks={}, health={}))
+rec.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+_, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+try:
+    rec.record_tick(tick(1))  # brings tair_c, co2_ppm, sp_, cmd_, rb_ and h_ columns
+    print("tick 1 recorded with the file limited")
+except RecordingError as exc:
+    print("tick 1 failed:", exc)
+resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))  # space comes back
+for i in (2, 3):
+    try:
+        rec.record_tick(tick(i))
+        print(f"tick {i} recorded")
+    except RecordingError as exc:
+        print(f"tick {i} failed:", exc)
+rec.close()
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_channels_whose_commit_failed_are_added_again_when_space_returns(db_path):
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_ROOM_CHILD, str(db_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0, done.stderr
+    assert lines[0].startswith("tick 1 failed: ") and len(lines) == 3, lines
+    # the first tick after the space came back writes the backlog with every column: no
+    # "table ticks has no column named tair_c" from columns remembered but rolled back
+    assert lines[1:] == ["tick 2 recorded", "tick 3 recorded"]
+    with open_store(db_path) as s:
+        rows = s.conn.execute(
+            "SELECT t_ms, rh_pct, tair_c, q_co2_ppm, sp_heat_c, cmd_vent_lee_pct, rb_vent_lee_pct "
+            "FROM ticks ORDER BY t_ms"
+        ).fetchall()
+    assert [r[0] for r in rows] == [timeseries.to_ms(T0 + 60 * i) for i in range(4)]
+    assert rows[0][2:] == (None,) * 5
+    for i, row in list(enumerate(rows))[1:]:
+        expected = tick(i)
+        assert row[1:] == (
+            expected.measurements["rh_pct"],
+            expected.measurements["tair_c"],
+            1,  # co2_ppm is stale in the test ticks
+            expected.setpoints["heat_c"],
+            expected.commands["vent_lee_pct"],
+            expected.readbacks["vent_lee_pct"],
+        )
+
+
 # -- a real full disk: a small tmpfs (needs root to mount; skipped otherwise) ----------------
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from store import rollups, timeseries
-from store.errors import QueryError
+from store.db import channel_name_ok
+from store.errors import QueryError, StoreError
 from tests.store.conftest import T0
 
 
@@ -43,6 +48,27 @@ def test_nan_is_stored_as_missing_and_new_channels_get_columns(store):
         None,
         None,
     )
+
+
+@pytest.mark.parametrize("name", ["tair_c\n", "tair_c\r\n", "tair c", "", "a" * 121, "t@x"])
+def test_a_channel_name_outside_the_rule_is_refused_whole_and_nothing_is_added(store, name):
+    # "tair_c\n" once passed (`$` also matches before a final newline) and made a column
+    # whose name no channel list, CSV header or query could show or type
+    with pytest.raises(StoreError, match="is not allowed"), store.write():
+        timeseries.write_rows(store, [(0, "normal", {"tair_c": 1.0, name: 2.0})])
+    columns = [r[1] for r in store.conn.execute("PRAGMA table_info(ticks)")]
+    assert columns == ["t_ms", "mode"] and store.channels == {}
+    assert store.conn.execute("SELECT COUNT(*) FROM ticks").fetchone() == (0,)
+
+
+_ALLOWED = set(string.ascii_letters + string.digits + "_.:-")
+
+
+@given(st.text(max_size=130) | st.text("ab_.:-9 @\n\r\t", max_size=130))
+@example("tair_c\n")
+@example("a" * 120)
+def test_channel_names_are_judged_whole(name):
+    assert channel_name_ok(name) == (1 <= len(name) <= 120 and set(name) <= _ALLOWED)
 
 
 def test_downsample_matches_numpy_on_raw_and_ignores_bad_samples(store):
