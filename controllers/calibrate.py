@@ -168,10 +168,12 @@ def target_errors(target: Target, configs: Sequence[GreenhouseConfig]) -> list[d
         record=True,
     )
     cols = {name: CLIMATE_COLUMNS.index(name) for name in target.measured}
-    return [
-        {name: _rmse(meas, r.climate[:, cols[name]]) for name, meas in target.measured.items()}
-        for r in results
-    ]
+    errors = []
+    for r in results:
+        assert r.climate is not None  # record=True keeps the climate of every run
+        climate = r.climate
+        errors.append({n: _rmse(meas, climate[:, cols[n]]) for n, meas in target.measured.items()})
+    return errors
 
 
 def candidate_configs(
