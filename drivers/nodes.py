@@ -103,6 +103,7 @@ def parse_nodes(doc: dict[str, Any], path: Path) -> NodesConfig:
         raise fail("nodes", "a nodes file needs at least one [nodes.<name>] table")
     nodes: list[NodeConfig] = []
     seen: dict[int, str] = {}
+    folded: dict[str, str] = {}
     for name, spec in raw_nodes.items():
         where = f"nodes.{name}"
         if not NODE_NAME.fullmatch(name):
@@ -111,6 +112,14 @@ def parse_nodes(doc: dict[str, Any], path: Path) -> NodesConfig:
                 f"node name {name!r} cannot name a database column; use 1-{NODE_NAME_MAX} "
                 "letters, digits and _ . : - (no spaces)",
             )
+        # SQLite column names ignore case: two such nodes would share every column
+        if name.casefold() in folded:
+            raise fail(
+                where,
+                f"node name {name!r} differs from {folded[name.casefold()]!r} only in case; "
+                "database columns ignore case, so give the nodes distinct names",
+            )
+        folded[name.casefold()] = name
         if not isinstance(spec, dict):
             raise fail(where, "must be a table with slave and map")
         for key in spec:

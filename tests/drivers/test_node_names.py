@@ -56,6 +56,18 @@ def test_node_name_with_spaces_is_refused_at_load_naming_file_node_and_character
     assert load_nodes(_nodes_file(tmp_path, "sht20-north.2")).nodes[0].name == "sht20-north.2"
 
 
+def test_nodes_differing_only_in_case_are_refused_they_would_share_columns(tmp_path):
+    path = tmp_path / "nodes.toml"
+    path.write_text(
+        '[nodes.North]\nslave = 1\nmap = "sht20.toml"\n'
+        '[nodes.north]\nslave = 2\nmap = "sht20.toml"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(MapError, match="differs from 'North' only in case") as err:
+        load_nodes(path)
+    assert "\n" not in str(err.value)
+
+
 def test_serra_poll_refuses_the_bad_name_with_one_line_and_exit_2(tmp_path, capsys):
     path = _nodes_file(tmp_path, "sht 20 north")
     assert main(["poll", "--nodes", str(path), "--port", "loop://", "--once"]) == 2
@@ -91,7 +103,7 @@ class _RollbackError(Exception):
         ),
         min_size=1,
         max_size=4,
-        unique_by=lambda n: n[0],
+        unique_by=lambda n: n[0].casefold(),  # the loader refuses case-only twins
     )
 )
 @example(nodes=[("climate", ["tair_c"]), ("a" * NODE_NAME_MAX, ["screen_blackout_pct"])])
