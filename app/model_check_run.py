@@ -9,14 +9,12 @@ holds the GUI process's interpreter lock; progress comes back per simulated day 
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import pickle
-import queue as queue_module
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.child_run import ChildRunError, run_in_child
 
 #: Log choices of the view: key and words.
 LOG_CHOICES = (
@@ -145,20 +143,14 @@ def _input_errors() -> tuple[type[Exception], ...]:
     return (ModelCheckError, StoreError, *replay_input_errors())
 
 
-def _child(request: ModelCheckRequest, out, result_path: str) -> None:
-    """Child process: run the replay, report progress, then where the report is, or a plain
-    error. The report (megabytes for a season) goes through a file, not the queue's pipe."""
-    if hasattr(os, "nice"):
-        os.nice(10)  # the GUI and the control loop come first on a busy farm PC
+def _checked_model_check(request: ModelCheckRequest, progress: Callable[[float], None]):
+    """`run_model_check`, with an unexpected failure named as one (in the child process)."""
     try:
-        report = run_model_check(request, progress=lambda f: out.put(("progress", f)))
-        with open(result_path, "wb") as fh:
-            pickle.dump(report, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        out.put(("done", result_path))
-    except _input_errors() as exc:
-        out.put(("error", _one_line(exc)))
-    except Exception as exc:  # reported in one line, never a traceback in the view
-        out.put(("error", f"the model check failed: {_one_line(exc)}"))
+        return run_model_check(request, progress=progress)
+    except _input_errors():
+        raise
+    except Exception as exc:
+        raise ModelCheckError(f"the model check failed: {_one_line(exc)}") from None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -170,31 +162,7 @@ def run_model_check_in_process(
     request: ModelCheckRequest, progress: Callable[[float], None] | None = None
 ):
     """`run_model_check` in a spawned child process; raises ModelCheckError with its message."""
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    fd, result_path = tempfile.mkstemp(prefix="serra-model-check-", suffix=".pickle")
-    os.close(fd)
-    proc = ctx.Process(target=_child, args=(request, out, result_path))
-    proc.daemon = True
-    proc.start()
     try:
-        while True:
-            try:
-                kind, value = out.get(timeout=0.5)
-            except queue_module.Empty:
-                if not proc.is_alive():
-                    raise ModelCheckError(
-                        f"the simulation stopped unexpectedly (exit code {proc.exitcode})"
-                    ) from None
-                continue
-            if kind == "progress":
-                if progress is not None:
-                    progress(value)
-            elif kind == "done":
-                with open(value, "rb") as fh:
-                    return pickle.load(fh)  # written by our own child just now
-            else:
-                raise ModelCheckError(value)
-    finally:
-        proc.join(timeout=10)
-        Path(result_path).unlink(missing_ok=True)
+        return run_in_child(_checked_model_check, request, progress)
+    except ChildRunError as exc:
+        raise ModelCheckError(str(exc)) from None

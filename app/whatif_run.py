@@ -13,13 +13,11 @@ simulated day through a queue.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import queue as queue_module
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.child_run import ChildRunError, run_in_child
 from app.pairs import split_pairs
 
 
@@ -180,25 +178,11 @@ def run_whatif(
     return run
 
 
-def _child(args: tuple[str, str | None, str | None, float, list[Variant | tuple]], out) -> None:
-    """Child process: run the seasons, report progress, then the result or a plain error."""
-    if hasattr(os, "nice"):
-        os.nice(10)  # the GUI and the control loop come first on a busy farm PC
-    try:
-        run = run_whatif(*args, progress=lambda f: out.put(("progress", f)))
-        out.put(("done", run))
-    except Exception as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        out.put(("error", text))
-
-
-def prepare_process_runs() -> None:
-    """Start multiprocessing's helper (the resource tracker) now, not during the first run:
-    starting it forks this process, which stalls every thread for a moment."""
-    if os.name == "posix":
-        from multiprocessing import resource_tracker
-
-        resource_tracker.ensure_running()
+def _run_whatif_args(
+    args: tuple[str, str | None, str | None, float, list[Variant | tuple]],
+    progress: Callable[[float], None],
+) -> WhatIfRun:
+    return run_whatif(*args, progress=progress)
 
 
 def run_whatif_in_process(
@@ -210,27 +194,7 @@ def run_whatif_in_process(
     progress: Callable[[float], None] | None = None,
 ) -> WhatIfRun:
     """`run_whatif` in a spawned child process; raises WhatIfError with the child's message."""
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    proc = ctx.Process(target=_child, args=((choice, path, start, days, variants), out))
-    proc.daemon = True
-    proc.start()
     try:
-        while True:
-            try:
-                kind, value = out.get(timeout=0.5)
-            except queue_module.Empty:
-                if not proc.is_alive():
-                    raise WhatIfError(
-                        f"the simulation stopped unexpectedly (exit code {proc.exitcode})"
-                    ) from None
-                continue
-            if kind == "progress":
-                if progress is not None:
-                    progress(value)
-            elif kind == "done":
-                return value
-            else:
-                raise WhatIfError(value)
-    finally:
-        proc.join(timeout=10)
+        return run_in_child(_run_whatif_args, (choice, path, start, days, variants), progress)
+    except ChildRunError as exc:
+        raise WhatIfError(str(exc)) from None

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.child_run import prepare_child_runs
 from app.gui.common import SITE_TZ, ErrorLine, SiteDateAxis, add_legend, colour, style_plot
 from app.gui.labels import WORDS
 from app.gui.workers import run_in_worker
@@ -42,7 +43,6 @@ from app.model_check_run import (
     ModelCheckRequest,
     run_model_check_in_process,
 )
-from app.whatif_run import prepare_process_runs
 
 #: Compared signals: name, unit, digits, words when the model reads low and high.
 SIGNALS = (
@@ -131,7 +131,7 @@ class ModelCheckView(QWidget):
         self.file_path: str | None = None
         self.report = None
         self.running = False
-        prepare_process_runs()
+        prepare_child_runs()
         outer = QVBoxLayout(self)
         setup = QGroupBox("Replay a logged greenhouse through the simulator")
         grid = QGridLayout(setup)

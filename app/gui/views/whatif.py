@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.child_run import prepare_child_runs
 from app.gui.common import ErrorLine, add_legend, cell, colour, header_cell, style_plot
 from app.gui.workers import run_in_worker
 from app.whatif_run import (
@@ -35,7 +36,6 @@ from app.whatif_run import (
     WhatIfError,
     WhatIfRun,
     check_variant,
-    prepare_process_runs,
     run_whatif_in_process,
 )
 
@@ -105,7 +105,7 @@ class WhatIfView(QWidget):
         self.result: WhatIfRun | None = None
         self.file_path: str | None = None
         self.running = False
-        prepare_process_runs()
+        prepare_child_runs()
         outer = QVBoxLayout(self)
         setup = QGroupBox("Season")
         grid = QGridLayout(setup)
