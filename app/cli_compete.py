@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 from pathlib import Path
 
@@ -85,4 +86,54 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    raise CliError("serra compete serve: not built yet")
+    import time
+
+    from app.compete_server import Game, create_app, hash_token
+    from controllers.compete_board import format_board, leaderboard, write_competition_outputs
+    from controllers.compete_file import load_competition
+    from controllers.compete_rounds import Rounds
+    from controllers.compete_teams import build_lockstep
+
+    _check_out(args.out)
+    if not 0 < args.port < 65536:
+        raise CliError(f"--port must be 1..65535, got {args.port}")
+    try:
+        spec = load_competition(args.file)
+        lockstep = build_lockstep(spec, args.seed)
+    except _input_errors() as exc:
+        raise CliError(str(exc)) from None
+    hashes = {}
+    for team in spec.teams:
+        if team.kind != "remote":
+            continue
+        if team.token_sha256:
+            hashes[team.name] = team.token_sha256
+        else:  # printed once; only the hash is kept
+            token = secrets.token_urlsafe(24)
+            hashes[team.name] = hash_token(token)
+            print(f"token {team.name}: {token}", flush=True)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+
+    def finish() -> None:
+        rows = leaderboard(lockstep.results(), [t.kind for t in spec.teams])
+        print(format_board(rows), flush=True)
+        if out is not None:
+            write_competition_outputs(lockstep.results(), rows, out, lockstep.weather.site.timezone)
+
+    game = Game(
+        Rounds(lockstep, spec.deadline_s, time.monotonic),
+        [t.kind for t in spec.teams],
+        hashes,
+        time.monotonic,
+        log_path=out / "requests.jsonl" if out is not None else None,
+        on_finish=finish,
+    )
+    import uvicorn
+
+    print(f"serving {spec.name} on http://{args.host}:{args.port} (API: /docs)", flush=True)
+    uvicorn.run(
+        create_app(game, poll_every_s=0.05), host=args.host, port=args.port, log_level="warning"
+    )
+    return 0
