@@ -122,12 +122,12 @@ class SeasonResult:
 @njit
 def _run_steps(
     x, crop, fn, fw, fs, acc, params, sp, w, local_hour, peak, cc_params, cc_state, forced,
-    dt, dt_phys, record, rec, stats,
+    dt, dt_phys, record, rec, stats, act,
 ):  # fmt: skip
+    # `act` holds the actuator positions between calls (the sensors see the lamps that are on)
     n = x.shape[0]
     m = w.shape[0]
     meas = np.zeros((n, _N_MEAS))
-    act = np.zeros((n, len(ACTUATORS)))
     sp_j = np.zeros((n, sp.shape[2]))
     for j in range(m):
         for g in range(n):
@@ -251,6 +251,7 @@ def run_season(
             x, crop, fn, fw, fs, acc, params, sp, w[i0:i1], local_hour[i0:i1], peak[i0:i1],
             cc_params, cc_state, np.ascontiguousarray(forced[i0:i1]), step, physics_step_s,
             record, rec[:, i0:i1] if record else rec, stats,
+            np.zeros((n, len(ACTUATORS))),  # each day starts from closed actuators (figures kept)
         )  # fmt: skip
         day = datetime.fromtimestamp(chunk_times[0], UTC).astimezone(tz).date().isoformat()
         crop_dates.append(day)
