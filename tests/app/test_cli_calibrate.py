@@ -105,16 +105,19 @@ def _synthetic_csv(path: Path, changes: dict[str, float], days: float) -> None:
     the simulator gives under `changes` (so the truth is known, whatever the model)."""
     from controllers.replay import _on_grid, replay
     from controllers.replay_log import load_log
+    from controllers.season import CLIMATE_COLUMNS
     from sim.config import replace_values
     from sim.weather import default_weather
 
     log = load_log(str(FIXTURE))
     config = replace_values(load_config(), changes)
-    report, _ = replay(log, default_weather(), config=config, days=days)
+    report, result = replay(log, default_weather(), config=config, days=days)
+    assert result.climate is not None
     grid = report.time_s
     columns = {k: _on_grid(log.time_s, v, grid, 300.0) for k, v in log.values.items()}
     for name in ("tair_c", "rh_pct", "co2_ppm"):
         columns[name] = report.paired[f"simulated_{name}"]
+    columns["fog_pct"] = result.climate[:, CLIMATE_COLUMNS.index("fog_pct")]
     names = list(columns)
     with path.open("w", encoding="utf-8") as fh:
         fh.write("time," + ",".join(names) + "\n")

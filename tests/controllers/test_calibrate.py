@@ -8,6 +8,7 @@ shipped defaults over 3 days of the 7-day fixture (about 400 candidate seasons o
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from controllers.calibrate_ranges import FitError, ParamRange, load_ranges, pars
 from controllers.calibrate_toml import config_toml, write_atomic
 from controllers.replay import _on_grid, replay
 from controllers.replay_log import ReplayLog, load_log
+from controllers.season import CLIMATE_COLUMNS
 from sim.config import PARAM_NAMES, ConfigError, check_param, load_config, replace_values
 from sim.weather import default_weather
 
@@ -109,14 +111,34 @@ def test_fitted_toml_loads_back_exactly_with_the_start_overrides(tmp_path):
 
 
 def _synthetic_log(config, days: float) -> ReplayLog:
-    """The fixture's logged actuators and setpoints, with the climate `config` simulates."""
+    """The fixture's logged actuators and setpoints, with the climate `config` simulates and
+    the fogging its climate computer did (logged, so that a fit forces it: left to the climate
+    computer, fogging switches every 5 min on warm days and the objective is not smooth)."""
     log = load_log(str(FIXTURE))
-    report, _ = replay(log, default_weather(), config=config, days=days)
+    report, result = replay(log, default_weather(), config=config, days=days)
+    assert result.climate is not None
     grid = report.time_s
     values = {k: _on_grid(log.time_s, v, grid, 300.0) for k, v in log.values.items()}
     for name in SCALES:
         values[name] = report.paired[f"simulated_{name}"]
+    values["fog_pct"] = result.climate[:, CLIMATE_COLUMNS.index("fog_pct")]
     return ReplayLog("synthetic", grid, values)
+
+
+def test_the_objective_grows_steadily_away_from_the_truth():
+    # what lets a fit run to the end of a range when the truth lies beyond it
+    base = load_config()
+    truth = 15.0  # structure.h_in_w_m2_k, above its range 3..12
+    log = _synthetic_log(replace_values(base, {"structure.h_in_w_m2_k": truth}), days=1)
+    target = prepare_target(log, default_weather())
+    grid = [3.0, 5.0, 7.0, 9.0, 11.0, 11.5, 12.0, 15.0, 18.0]
+    configs = [replace_values(base, {"structure.h_in_w_m2_k": v}) for v in grid]
+    errors = [objective([e]) for e in target_errors(target, configs)]
+    assert errors[grid.index(truth)] == 0.0
+    below = errors[: grid.index(truth) + 1]
+    assert all(a > b for a, b in pairwise(below)), below
+    assert errors[-1] > 0.2  # 3 W/m2K beyond the truth is seen
+    assert errors[grid.index(12.0)] < 0.9 * errors[grid.index(11.5)]  # not flat at the bound
 
 
 def test_batched_errors_equal_the_replay_of_each_config():
