@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from app.cli import CliError
-from app.cli_replay import _MODES
+from app.cli_replay import MODE_LABELS
 
 
 def register(sim_sub: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def register(sim_sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="TOML", help="write the fitted config here")
     p.add_argument(
         "--mode",
-        choices=tuple(_MODES),
+        choices=tuple(MODE_LABELS),
         default="actuators",
         help="actuators: open loop (default); setpoints: closed loop",
     )
@@ -104,7 +104,7 @@ def _check_args(args: argparse.Namespace):
 
 
 def _targets(args: argparse.Namespace):
-    from app.cli_replay import _load
+    from app.cli_replay import load_inputs
     from controllers.calibrate import prepare_target
     from sim.plant import DEFAULT_PHYSICS_STEP_S
 
@@ -122,7 +122,7 @@ def _targets(args: argparse.Namespace):
             physics_step=args.physics_step,
             config=None,
         )
-        log, weather, _ = _load(one)
+        log, weather, _ = load_inputs(one)
         targets.append(
             prepare_target(
                 log,
@@ -269,7 +269,7 @@ def format_result(report: dict) -> str:
     lines = [
         f"fitted {_count(len(report['parameters']), 'parameter')} to "
         f"{_count(len(report['logs']), 'log')}, "
-        f"{_MODES[report['mode']]}: {report['evaluations']} evaluations in "
+        f"{MODE_LABELS[report['mode']]}: {report['evaluations']} evaluations in "
         f"{report['generations']} generations, {report['elapsed_s']:.1f} s ({report['stop']})",
         "error: mean over logs of the sum of RMSE / scale (air temperature 1 C, RH 5 %, "
         "CO2 50 ppm)",

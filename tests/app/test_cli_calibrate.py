@@ -103,7 +103,7 @@ def test_other_bad_requests_are_refused_in_one_line(capsys, tmp_path):
 def _synthetic_csv(path: Path, changes: dict[str, float], days: float) -> None:
     """A canonical climate CSV: the fixture's logged actuators and setpoints with the climate
     the simulator gives under `changes` (so the truth is known, whatever the model)."""
-    from controllers.replay import _on_grid, replay
+    from controllers.replay import on_grid, replay
     from controllers.replay_log import load_log
     from controllers.season import CLIMATE_COLUMNS
     from sim.config import replace_values
@@ -114,7 +114,7 @@ def _synthetic_csv(path: Path, changes: dict[str, float], days: float) -> None:
     report, result = replay(log, default_weather(), config=config, days=days)
     assert result.climate is not None
     grid = report.time_s
-    columns = {k: _on_grid(log.time_s, v, grid, 300.0) for k, v in log.values.items()}
+    columns = {k: on_grid(log.time_s, v, grid, 300.0) for k, v in log.values.items()}
     for name in ("tair_c", "rh_pct", "co2_ppm"):
         columns[name] = report.paired[f"simulated_{name}"]
     columns["fog_pct"] = result.climate[:, CLIMATE_COLUMNS.index("fog_pct")]

@@ -26,7 +26,7 @@ from controllers.calibrate import (
 )
 from controllers.calibrate_ranges import FitError, ParamRange, load_ranges, parse_fit
 from controllers.calibrate_toml import config_toml, write_atomic
-from controllers.replay import _on_grid, replay
+from controllers.replay import on_grid, replay
 from controllers.replay_log import ReplayLog, load_log
 from controllers.season import CLIMATE_COLUMNS
 from sim.config import PARAM_NAMES, ConfigError, check_param, load_config, replace_values
@@ -118,7 +118,7 @@ def _synthetic_log(config, days: float) -> ReplayLog:
     report, result = replay(log, default_weather(), config=config, days=days)
     assert result.climate is not None
     grid = report.time_s
-    values = {k: _on_grid(log.time_s, v, grid, 300.0) for k, v in log.values.items()}
+    values = {k: on_grid(log.time_s, v, grid, 300.0) for k, v in log.values.items()}
     for name in SCALES:
         values[name] = report.paired[f"simulated_{name}"]
     values["fog_pct"] = result.climate[:, CLIMATE_COLUMNS.index("fog_pct")]

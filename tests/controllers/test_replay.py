@@ -204,8 +204,8 @@ def result_columns():
 
 
 def test_idle_pipes_compare_at_air_temperature():
-    from controllers.replay import _comparable
+    from controllers.replay import comparable
 
     tair = np.array([20.0, 20.0, 20.0])
-    got = _comparable("pipe_c", np.array([0.0, 45.0, np.nan]), tair)
+    got = comparable("pipe_c", np.array([0.0, 45.0, np.nan]), tair)
     assert got[0] == 20.0 and got[1] == 45.0 and math.isnan(got[2])
