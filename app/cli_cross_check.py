@@ -159,8 +159,8 @@ def format_cross_check(report: dict) -> str:
     worse = [r["checked_on"] for r in rows if _worse(r)]
     if worse:
         lines.append(
-            f"note: the fit made the held-out error worse on {', '.join(worse)}: what it fitted "
-            "there is not the greenhouse's physics but the fitted logs' model error"
+            f"note: the fit made the held-out error worse on {', '.join(worse)}: the values "
+            "absorb a model error of the logs fitted on rather than the greenhouse's physics"
         )
     return "\n".join(lines) + "\n"
 
