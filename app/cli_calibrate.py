@@ -8,13 +8,20 @@ import math
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli import CliError
-from app.cli_replay import _MODES
+from app.cli_replay import MODE_LABELS
+
+if TYPE_CHECKING:
+    from controllers.calibrate import Progress, Target
+    from controllers.calibrate_ranges import ParamRange
 
 
 def register(sim_sub: argparse._SubParsersAction) -> None:
-    """Add `serra sim calibrate` under `serra sim`."""
+    """Add `serra sim calibrate` (and `serra sim cross-check`, which shares its options)."""
+    from app.cli_cross_check import register as register_cross_check
+
     p = sim_sub.add_parser(
         "calibrate",
         help="fit greenhouse parameters to logged compartments (replay error)",
@@ -24,6 +31,22 @@ def register(sim_sub: argparse._SubParsersAction) -> None:
         "and CO2 (50 ppm), averaged over the logs. CMA-ES, one batched season run per "
         "generation. Writes a --config TOML. See docs/calibrate.md.",
     )
+    add_fit_options(p)
+    p.add_argument("--out", required=True, metavar="TOML", help="write the fitted config here")
+    p.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="LOG",
+        help="a log to check the fit on, not fitted on: its RMSE before and after is printed "
+        "(may be given more than once)",
+    )
+    p.set_defaults(handler=_calibrate)
+    register_cross_check(sim_sub)
+
+
+def add_fit_options(p: argparse.ArgumentParser) -> None:
+    """The options of a fit: the logs, the parameters, the period, the optimiser, --json."""
     p.add_argument(
         "logs",
         nargs="+",
@@ -39,10 +62,9 @@ def register(sim_sub: argparse._SubParsersAction) -> None:
         help="greenhouse parameters to fit, e.g. structure.cover_transmission,"
         "ventilation.leakage_coefficient (only keys with a range may be fitted)",
     )
-    p.add_argument("--out", required=True, metavar="TOML", help="write the fitted config here")
     p.add_argument(
         "--mode",
-        choices=tuple(_MODES),
+        choices=tuple(MODE_LABELS),
         default="actuators",
         help="actuators: open loop (default); setpoints: closed loop",
     )
@@ -77,21 +99,16 @@ def register(sim_sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--physics-step", type=float, default=None, metavar="S", help="physics step s")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(handler=_calibrate)
 
 
-def _check_args(args: argparse.Namespace):
+def check_fit_args(args: argparse.Namespace) -> list[ParamRange]:
+    """The parameters `--fit` names; bad options (budget, workers, seed) raise CliError."""
     from controllers.calibrate_ranges import FitError, parse_fit
 
     try:
         params = parse_fit(args.fit)
     except FitError as exc:
         raise CliError(str(exc)) from None
-    out = Path(args.out)
-    if out.is_dir():
-        raise CliError(f"--out {args.out}: is a folder; name the TOML file to write")
-    if not out.parent.is_dir():
-        raise CliError(f"--out {args.out}: no folder {out.parent}; create it first")
     if args.max_evals < 1:
         raise CliError(f"--max-evals must be at least 1, got {args.max_evals}")
     if args.popsize is not None and args.popsize < 2:
@@ -103,14 +120,26 @@ def _check_args(args: argparse.Namespace):
     return params
 
 
-def _targets(args: argparse.Namespace):
-    from app.cli_replay import _load
+def _check_out(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    if out.is_dir():
+        raise CliError(f"--out {args.out}: is a folder; name the TOML file to write")
+    if not out.parent.is_dir():
+        raise CliError(f"--out {args.out}: no folder {out.parent}; create it first")
+
+
+def load_targets(args: argparse.Namespace, sources: list[str]) -> list[Target]:
+    """Each log in `sources` prepared for a fit with the options of `add_fit_options`.
+
+    Bad logs raise one of `input_errors()`.
+    """
+    from app.cli_replay import load_inputs
     from controllers.calibrate import prepare_target
     from sim.plant import DEFAULT_PHYSICS_STEP_S
 
     step = DEFAULT_PHYSICS_STEP_S if args.physics_step is None else args.physics_step
     targets = []
-    for source in args.logs:
+    for source in sources:
         one = argparse.Namespace(
             log=source,
             columns=None,
@@ -122,7 +151,7 @@ def _targets(args: argparse.Namespace):
             physics_step=args.physics_step,
             config=None,
         )
-        log, weather, _ = _load(one)
+        log, weather, _ = load_inputs(one)
         targets.append(
             prepare_target(
                 log,
@@ -136,14 +165,16 @@ def _targets(args: argparse.Namespace):
     return targets
 
 
-def _input_errors() -> tuple[type[Exception], ...]:
+def input_errors() -> tuple[type[Exception], ...]:
+    """Errors of a fit's inputs (logs, weather, config, ranges): shown in one line."""
     from app.cli_replay import replay_input_errors as replay_errors
     from controllers.calibrate import CalibrateError
 
     return (*replay_errors(), CalibrateError)
 
 
-def _progress(p) -> None:
+def progress_line(p: Progress) -> None:
+    """One line on stderr per generation of the optimiser."""
     print(
         f"calibrate: generation {p.generation}, best error {p.best:.4f}, "
         f"{p.evaluations} evaluations, {p.elapsed_s:.1f} s",
@@ -158,11 +189,16 @@ def _calibrate(args: argparse.Namespace) -> int:
     from controllers.calibrate_toml import config_toml, write_atomic
     from sim.config import load_config, replace_values
 
-    params = _check_args(args)
+    params = check_fit_args(args)
+    _check_out(args)
+    both = sorted(set(args.check) & set(args.logs))
+    if both:
+        raise CliError(f"--check {both[0]}: also fitted on; check on a log the fit does not see")
     _refuse_empty(args.config, "--config")
     try:
         base = load_config(args.config)
-        targets = _targets(args)
+        targets = load_targets(args, args.logs)
+        checks = load_targets(args, args.check)
         print(
             f"calibrate: {_count(len(params), 'parameter')}, {_count(len(targets), 'log')}, "
             f"{sum(t.window.time_s.size for t in targets) * 300 / 86400:.1f} days replayed per "
@@ -170,6 +206,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         before = [replay_errors(t, base) for t in targets]
+        checked_before = [replay_errors(t, base) for t in checks]
         result = calibrate(
             targets,
             base,
@@ -178,10 +215,10 @@ def _calibrate(args: argparse.Namespace) -> int:
             seed=args.seed,
             popsize=args.popsize,
             workers=args.workers or default_workers(),
-            progress=_progress,
+            progress=progress_line,
         )
         fitted_config = replace_values(base, result.fitted)
-    except _input_errors() as exc:
+    except input_errors() as exc:
         raise CliError(str(exc)) from None
     obj_before = objective(before)
     notes = {
@@ -201,6 +238,17 @@ def _calibrate(args: argparse.Namespace) -> int:
     written = load_config(args.out)
     after = [replay_errors(t, written) for t in targets]
     report = _report(args, targets, params, result, before, after)
+    report["checked"] = [
+        {
+            "log": t.name,
+            "rmse_before": {k: _clean(v) for k, v in b.items()},
+            "rmse_after": {k: _clean(v) for k, v in replay_errors(t, written).items()},
+        }
+        for t, b in zip(checks, checked_before, strict=True)
+    ]
+    for c in report["checked"]:
+        c["objective_before"] = _clean(objective([_nan(c["rmse_before"])]))
+        c["objective_after"] = _clean(objective([_nan(c["rmse_after"])]))
     if args.json:
         json.dump(report, sys.stdout)
         sys.stdout.write("\n")
@@ -211,6 +259,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _clean(x: float) -> float | None:
     return None if not math.isfinite(x) else x
+
+
+def _nan(rmse: dict[str, float | None]) -> dict[str, float]:
+    return {k: math.nan if v is None else v for k, v in rmse.items()}
 
 
 def _report(args, targets, params, result, before, after) -> dict:
@@ -269,7 +321,7 @@ def format_result(report: dict) -> str:
     lines = [
         f"fitted {_count(len(report['parameters']), 'parameter')} to "
         f"{_count(len(report['logs']), 'log')}, "
-        f"{_MODES[report['mode']]}: {report['evaluations']} evaluations in "
+        f"{MODE_LABELS[report['mode']]}: {report['evaluations']} evaluations in "
         f"{report['generations']} generations, {report['elapsed_s']:.1f} s ({report['stop']})",
         "error: mean over logs of the sum of RMSE / scale (air temperature 1 C, RH 5 %, "
         "CO2 50 ppm)",
@@ -285,6 +337,14 @@ def format_result(report: dict) -> str:
         f"{'error':<36}{_f(report['objective_before'], 4):>10}"
         f"{_f(report['objective_after'], 4):>10}"
     )
+    for c in report.get("checked", []):
+        lines.append(f"{c['log']} (checked, not fitted on)")
+        for sig, b in c["rmse_before"].items():
+            d = digits.get(sig, 3)
+            lines.append(f"  {LABELS[sig]:<34}{_f(b, d):>10}{_f(c['rmse_after'].get(sig), d):>10}")
+        lines.append(
+            f"  {'error':<34}{_f(c['objective_before'], 4):>10}{_f(c['objective_after'], 4):>10}"
+        )
     lines += ["", f"{'parameter':<36}{'start':>12}{'fitted':>12}{'change':>10}   range"]
     for p in report["parameters"]:
         change = "-" if p["change_pct"] is None else f"{p['change_pct']:+.1f} %"

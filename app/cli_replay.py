@@ -7,12 +7,21 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli import CliError
 from app.pairs import split_pairs
 
-_MODES = {"actuators": "open loop, logged actuators forced", "setpoints": "closed loop, logged "
-          "setpoints through the climate computer"}  # fmt: skip
+if TYPE_CHECKING:
+    from controllers.replay_log import ReplayLog
+    from sim.config import GreenhouseConfig
+    from sim.weather import Weather
+
+#: The replay modes (`--mode`) and how a report names each.
+MODE_LABELS: dict[str, str] = {
+    "actuators": "open loop, logged actuators forced",
+    "setpoints": "closed loop, logged setpoints through the climate computer",
+}
 
 
 def register(sim_sub: argparse._SubParsersAction) -> None:
@@ -32,7 +41,7 @@ def register(sim_sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--mode",
-        choices=tuple(_MODES),
+        choices=tuple(MODE_LABELS),
         default="actuators",
         help="actuators: open loop (default); setpoints: closed loop",
     )
@@ -83,7 +92,14 @@ def replay_input_errors() -> tuple[type[Exception], ...]:
     return ReplayError, ReplayLogError, SeasonError, SetpointError, ConfigError, WeatherError
 
 
-def _load(args: argparse.Namespace):
+def load_inputs(args: argparse.Namespace) -> tuple[ReplayLog, Weather, GreenhouseConfig]:
+    """The log, weather and config a replay's arguments name (`serra sim replay`'s options).
+
+    `args` needs `log`, `columns`, `time_format`, `setpoints`, `weather`, `weather_columns`,
+    `days`, `physics_step` and `config`. The weather is the log's own unless `--weather` is
+    given, resampled to 5 min when coarser. Bad options raise CliError; bad files raise one of
+    `replay_input_errors()`.
+    """
     from controllers.replay_log import load_log, merge_columns
     from controllers.setpoints import load_setpoint_csv
     from sim.config import load_config
@@ -134,7 +150,7 @@ def _replay(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise CliError(f"--out {args.out}: exists and is not a folder; name a folder")
     try:
-        log, weather, config = _load(args)
+        log, weather, config = load_inputs(args)
         kwargs = {} if args.physics_step is None else {"physics_step_s": args.physics_step}
         report, _ = replay(
             log, weather, mode=args.mode, config=config, start=args.start, days=args.days,
@@ -171,7 +187,7 @@ def _write_out(report, out: Path, timezone: str) -> None:
             )
             fh.write(t + "," + ",".join(cells) + "\n")
     (out / "report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", "utf-8")
-    title = f"{report.log}: {_MODES[report.mode]}, {report.start} .. {report.end}"
+    title = f"{report.log}: {MODE_LABELS[report.mode]}, {report.start} .. {report.end}"
     write_replay_png(out / "replay.png", report.time_s, report.paired, LABELS, title)
 
 
@@ -187,7 +203,7 @@ def format_report(report) -> str:
     from controllers.replay import LABELS
 
     lines = [
-        f"replay of {report.log} ({_MODES[report.mode]})",
+        f"replay of {report.log} ({MODE_LABELS[report.mode]})",
         f"period {report.start} .. {report.end} ({report.days:.1f} days), weather {report.weather}",
         "",
         f"{'signal':<24}{'n':>7}{'RMSE':>9}{'bias':>9}{'R2':>7}{'measured':>10}{'simulated':>10}",

@@ -25,7 +25,7 @@ import numpy as np
 
 from controllers.calibrate_ranges import ParamRange
 from controllers.grower_rules import GrowerRules
-from controllers.replay import ReplayError, _on_grid, _schedules, replay, replay_window
+from controllers.replay import ReplayError, on_grid, replay, replay_schedules, replay_window
 from controllers.replay_log import ReplayLog
 from controllers.season import CLIMATE_COLUMNS, run_season
 from controllers.strategy import StrategyContext
@@ -105,10 +105,10 @@ def prepare_target(
             f"{log.name}: no setpoints logged; a closed-loop calibration needs them: "
             "use --mode actuators"
         )
-    sp, act = _schedules(log, mode, {})
+    sp, act = replay_schedules(log, mode, {})
     grid = np.asarray(window.time_s)
     measured = {
-        name: _on_grid(log.time_s, log.values[name], grid, float(window.step_s))
+        name: on_grid(log.time_s, log.values[name], grid, float(window.step_s))
         for name in SCALES
         if name in log.values
     }

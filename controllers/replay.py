@@ -173,8 +173,22 @@ def _checked_setpoints(log: ReplayLog) -> dict[str, np.ndarray]:
     return out
 
 
-def _schedules(log: ReplayLog, mode: str, never: dict[str, str]):
-    """(setpoint schedule, actuator schedule) of the replay, naming never-logged columns."""
+#: A schedule for the season runner: log times (UTC s) and one array per name on those times.
+Schedule = tuple[np.ndarray, dict[str, np.ndarray]]
+
+
+def replay_schedules(
+    log: ReplayLog, mode: str, never: dict[str, str]
+) -> tuple[Schedule | None, Schedule]:
+    """The setpoint and actuator schedules a replay of `log` in `mode` hands the season runner.
+
+    Returns (setpoint schedule or None when no setpoint is logged, forced-actuator schedule):
+    in `actuators` mode the logged positions and water temperatures (with `DEFAULTS` for the
+    never-logged ones) and the CO2 setpoint; in `setpoints` mode all logged setpoints, with
+    lamps and screens forced. Each column replaced by a default or left to the climate computer
+    is added to `never` (name -> what drives it instead). Setpoints a climate computer could not
+    hold raise ReplayError.
+    """
     setpoints = _checked_setpoints(log)
     for name in SETPOINTS:
         if name in _CLOSED_LOOP_FORCED:
@@ -209,8 +223,12 @@ def _schedules(log: ReplayLog, mode: str, never: dict[str, str]):
     return sp_schedule, (log.time_s, forced)
 
 
-def _on_grid(log_t: np.ndarray, values: np.ndarray, grid: np.ndarray, step: float) -> np.ndarray:
-    """Logged values at the grid times (nearest sample within half a step, else NaN)."""
+def on_grid(log_t: np.ndarray, values: np.ndarray, grid: np.ndarray, step: float) -> np.ndarray:
+    """Logged `values` (at times `log_t`, sorted) at the `grid` times, as a replay pairs them.
+
+    Each grid time takes the nearest logged sample when it lies within half a `step` (s), else
+    NaN: a gap in the log stays a gap, it is not interpolated.
+    """
     out = np.full(len(grid), np.nan)
     if len(log_t) == 0:
         return out
@@ -228,9 +246,9 @@ def _on_grid(log_t: np.ndarray, values: np.ndarray, grid: np.ndarray, step: floa
 def _gap_hours(forced: dict[str, np.ndarray], log_t, grid, step) -> dict[str, float]:
     out = {}
     for name, v in forced.items():
-        on_grid = _on_grid(log_t, v, grid, step)
+        logged = on_grid(log_t, v, grid, step)
         # before the first and after the last log row the computer decides as well
-        hours = float(np.isnan(on_grid).sum()) * step / 3600.0
+        hours = float(np.isnan(logged).sum()) * step / 3600.0
         if hours > 0:
             out[name] = hours
     return out
@@ -293,8 +311,12 @@ def _harvest(
     }
 
 
-def _comparable(name: str, values: np.ndarray, tair: np.ndarray) -> np.ndarray:
-    """Idle heating circuits (0 logged, or at or below air) are compared at air temperature."""
+def comparable(name: str, values: np.ndarray, tair: np.ndarray) -> np.ndarray:
+    """`values` of signal `name` as a replay compares them, given the air temperature `tair`.
+
+    A heating circuit's water temperature (`pipe_c`, `pipe_grow_c`) at or below the air (an idle
+    circuit, 0 as logged) is taken at air temperature; NaN stays NaN; other signals unchanged.
+    """
     if name in ("pipe_c", "pipe_grow_c"):
         return np.where(np.isnan(values), np.nan, np.fmax(values, tair))
     return values
@@ -319,7 +341,7 @@ def replay(
         raise ReplayError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     window = replay_window(log, weather, start, days)
     never: dict[str, str] = {}
-    sp_schedule, act_schedule = _schedules(log, mode, never)
+    sp_schedule, act_schedule = replay_schedules(log, mode, never)
     if mode == "setpoints" and not log.setpoints():
         raise ReplayError(
             f"{log.name}: no setpoints logged; a closed-loop replay needs them (sp.heat_c, ...): "
@@ -344,16 +366,16 @@ def replay(
     months = np.array([f"{d:%Y-%m}" for d in local])
     hours = np.array([d.hour for d in local])
     sim_tair = result.climate[:, CLIMATE_COLUMNS.index("tair_c")]
-    meas_tair = _on_grid(
+    meas_tair = on_grid(
         log.time_s, log.values.get("tair_c", np.full(len(log.time_s), np.nan)), grid, step
     )
     signals, paired = {}, {}
     for name in MEASURED:
-        sim = _comparable(name, result.climate[:, CLIMATE_COLUMNS.index(name)], sim_tair)
+        sim = comparable(name, result.climate[:, CLIMATE_COLUMNS.index(name)], sim_tair)
         if name not in log.values:
             never.setdefault(name, "not compared")
             continue
-        meas = _comparable(name, _on_grid(log.time_s, log.values[name], grid, step), meas_tair)
+        meas = comparable(name, on_grid(log.time_s, log.values[name], grid, step), meas_tair)
         paired[f"measured_{name}"] = meas
         paired[f"simulated_{name}"] = sim
         signals[name] = agreement(meas, sim, months, hours)

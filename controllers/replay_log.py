@@ -32,6 +32,7 @@ POSITIONS: tuple[str, ...] = (
     "screen_blackout_pct",
     "lamps_pct",
     "co2_valve_pct",
+    "fog_pct",  # `serra db export` writes it; the AGC logs lack it (the climate computer decides)
 )
 #: Outdoor weather columns that make a log carry its own weather.
 WEATHER_KEYS: tuple[str, ...] = ("tout_c", "rhout_pct", "iglob_w_m2", "wind_m_s")

@@ -180,6 +180,23 @@ def test_open_loop_forces_the_logged_positions_and_names_what_was_never_logged(t
     assert set(report.signals) == {"tair_c", "rh_pct"}
 
 
+def test_fogging_in_a_canonical_csv_is_forced_as_logged(tmp_path):
+    # `serra db export` writes fog_pct; a replay that dropped it would let the climate computer
+    # fog instead (docs/calibrate.md: its fogging loop makes the replayed climate zigzag)
+    path = tmp_path / "fogged.csv"
+    rows = ["time,tair_c,rh_pct,vent_lee_pct,fog_pct"]
+    for i in range(288):
+        h, m = divmod(5 * i, 60)
+        rows.append(f"2018-09-02T{h:02d}:{m:02d}:00+02:00,21,80,0,{40 if 130 <= i < 160 else 0}")
+    path.write_text("\n".join(rows) + "\n")
+    log = load_log(str(path))
+    assert not log.notes  # every column used
+    report, result = replay(log, default_weather())
+    fog = result.climate[:, list(result_columns()).index("fog_pct")]
+    assert np.all(fog[130:160] == 40.0) and np.all(fog[:130] == 0.0) and np.all(fog[160:] == 0.0)
+    assert "fog_pct" not in report.never_logged
+
+
 def result_columns():
     from controllers.season import CLIMATE_COLUMNS
 
@@ -187,8 +204,8 @@ def result_columns():
 
 
 def test_idle_pipes_compare_at_air_temperature():
-    from controllers.replay import _comparable
+    from controllers.replay import comparable
 
     tair = np.array([20.0, 20.0, 20.0])
-    got = _comparable("pipe_c", np.array([0.0, 45.0, np.nan]), tair)
+    got = comparable("pipe_c", np.array([0.0, 45.0, np.nan]), tair)
     assert got[0] == 20.0 and got[1] == 45.0 and math.isnan(got[2])
