@@ -38,7 +38,6 @@ from drivers.signals import SIGNALS, node_key
 from drivers.transport import open_port
 
 Clock = Callable[[], float]
-ReadingsCallback = Callable[[dict[str, Reading]], None]
 
 
 @dataclass
@@ -112,9 +111,6 @@ class BusPoller:
             for node in config.nodes
             for block in node.regmap.blocks()
         ]
-        self._callbacks: list[ReadingsCallback] = []
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
     # -- port life cycle -------------------------------------------------------------------
     def open(self) -> bool:
@@ -123,8 +119,7 @@ class BusPoller:
             return self._ensure_open()
 
     def close(self) -> None:
-        """Stop the background thread (if any) and close the port."""
-        self.stop()
+        """Close the port (a later poll opens it again)."""
         with self._lock:
             self._drop_port()
 
@@ -201,11 +196,7 @@ class BusPoller:
                     self._fail(states)
                 else:
                     self._store(states, block.address, regs)
-            readings = self.readings()
-            callbacks = list(self._callbacks)
-        for callback in callbacks:
-            callback(readings)
-        return readings
+            return self.readings()
 
     def _attempt(self, node: NodeConfig, op: Callable[[RtuMaster], object], data: bool = True):
         health = self._health[node.name]
@@ -406,32 +397,6 @@ class BusPoller:
                         node,
                         methodcaller("write_registers", node.slave, address, words),
                     )
-
-    # -- background polling ----------------------------------------------------------------
-    def subscribe(self, callback: ReadingsCallback) -> None:
-        """Call `callback(readings)` after every poll cycle (from the polling thread)."""
-        self._callbacks.append(callback)
-
-    def start(self, interval_s: float = 1.0) -> None:
-        """Poll in a background thread every `interval_s` wall seconds until `stop()`."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-
-        def run() -> None:
-            while not self._stop.is_set():
-                self.poll_once()
-                self._stop.wait(interval_s)
-
-        self._thread = threading.Thread(target=run, name=f"poller {self.url}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the background thread started by `start()`."""
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            self._thread = None
 
 
 def _runs(items: list[tuple[Entry, list[int]]]) -> list[tuple[int, list[int]]]:
