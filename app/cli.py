@@ -8,7 +8,14 @@ import os
 import sys
 
 # Each module has `register(subparsers)` adding its subcommands; every handler returns an exit code.
-_COMMAND_MODULES = ("app.cli_sim", "app.cli_device", "app.cli_run", "app.cli_db", "app.cli_supply")
+_COMMAND_MODULES = (
+    "app.cli_sim",
+    "app.cli_device",
+    "app.cli_run",
+    "app.cli_db",
+    "app.cli_supply",
+    "app.cli_model",
+)
 
 
 class CliError(Exception):
