@@ -15,6 +15,7 @@ _COMMAND_MODULES = (
     "app.cli_db",
     "app.cli_supply",
     "app.cli_compete",
+    "app.cli_model",
 )
 
 

@@ -53,9 +53,20 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=float, metavar="N", help="season length in days")
     parser.add_argument(
         "--strategy",
-        choices=("grower", "schedule"),
+        choices=("grower", "schedule", "learned"),
         default="grower",
-        help="grower rules, or a setpoint schedule replayed over them (needs --setpoints)",
+        help="grower rules, a setpoint schedule replayed over them (needs --setpoints), or the "
+        "learned strategy (plans each day with a day model)",
+    )
+    parser.add_argument(
+        "--model", metavar="NAME", help="day model for --strategy learned (default: the active)"
+    )
+    parser.add_argument(
+        "--forecast",
+        choices=("persistence", "noisy"),
+        default="persistence",
+        help="what --strategy learned knows of the day: yesterday's weather, or the day's "
+        "with noise",
     )
     parser.add_argument("--setpoints", metavar="CSV", help="setpoint schedule to replay")
     parser.add_argument("--actuators", metavar="CSV", help="force actuator positions (open loop)")
@@ -161,6 +172,7 @@ def _setup(args: argparse.Namespace):
     from controllers.actuator_replay import load_actuator_csv
     from controllers.grower_rules import GrowerRules
     from controllers.setpoints import load_setpoint_csv
+    from controllers.strategy import Strategy
     from sim.config import load_config
     from sim.economics import load_prices
     from sim.weather import default_weather, load_weather
@@ -195,9 +207,18 @@ def _setup(args: argparse.Namespace):
             overrides[name] = float(value)
         except ValueError:
             raise CliError(f"--set {name}={value}: the value must be a number") from None
-    strategy = GrowerRules.from_overrides(overrides, where="--set") if overrides else GrowerRules()
+    strategy: Strategy = (
+        GrowerRules.from_overrides(overrides, where="--set") if overrides else GrowerRules()
+    )
     if args.strategy == "schedule":
         strategy.name = "schedule"
+    if args.strategy == "learned":
+        from controllers.forecast import make_forecaster
+        from controllers.learned_strategy import LearnedStrategy
+
+        strategy = LearnedStrategy(
+            model_name=args.model, forecaster=make_forecaster(args.forecast), prices=prices
+        )
     setpoints = load_setpoint_csv(args.setpoints) if args.setpoints else None
     actuators = load_actuator_csv(args.actuators) if args.actuators else None
     coverage = {}
@@ -263,6 +284,8 @@ def _run(args: argparse.Namespace) -> int:
         result = run_season(weather, strategy, config, record=bool(args.out), **run_kwargs)[0]
         if coverage:
             result.summary["replay_coverage"] = coverage
+        if hasattr(strategy, "summary"):
+            result.summary["decisions"] = strategy.summary()
     except _input_errors() as exc:
         raise CliError(getattr(exc, "cli", str(exc))) from None
     if args.out:

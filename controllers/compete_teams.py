@@ -119,8 +119,19 @@ def compartment_schedule(name: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return log.time_s, columns
 
 
+#: The lockstep engine gives strategies the latest sensor row, not the crop state and day index
+#: the learned strategy plans from; until it does, a learned team is refused, never run on a
+#: context it would misread.
+LEARNED_TEAMS_PLAY = False
+
+
 def learned_strategy(team: TeamSpec) -> Strategy:
     """The learned-model strategy (hook: `controllers.learned_strategy.make_strategy(model)`)."""
+    if not LEARNED_TEAMS_PLAY:
+        raise CompeteError(
+            f"team {team.name}: the learned strategy plans whole days from the crop state, which "
+            "the lockstep engine does not hand it yet; remove the team (see docs/compete.md)"
+        )
     try:
         module = importlib.import_module("controllers.learned_strategy")
     except ImportError:

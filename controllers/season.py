@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -108,6 +108,44 @@ class SeasonError(ValueError):
 
 
 @dataclass
+class DayObservation:
+    """What the runner hands an observer after each simulated day (all greenhouses at once).
+
+    `climate` is `[n, steps, len(CLIMATE_COLUMNS)]` for the day; `accounts` the cumulative
+    ACCOUNTS `[n, len(ACCOUNTS)]` at the day's end; `crop` the CROP_COLUMNS snapshot `[n, ...]`
+    at the day's end with cumulative harvests; `setpoints` the day's plan `[n, steps, SETPOINTS]`.
+    """
+
+    day: int
+    time_s: np.ndarray
+    local_hour: np.ndarray
+    sunrise_s: np.ndarray
+    sunset_s: np.ndarray
+    weather: dict[str, np.ndarray]
+    climate: np.ndarray
+    accounts: np.ndarray
+    crop: np.ndarray
+    setpoints: np.ndarray
+
+
+def _strategy_context(strategy, ctx: StrategyContext, past, snapshot, day: int):
+    """The context one strategy plans from: a forecaster's strategy never sees the day's weather.
+
+    A strategy with a `forecaster` gets the forecaster's view of the day (made from yesterday's
+    weather, and the day's only when the forecaster is a noisy-truth one), yesterday's weather
+    and its greenhouse's crop state at the end of yesterday; others get the context as it is.
+    """
+    forecaster = getattr(strategy, "forecaster", None)
+    if forecaster is None:
+        return ctx
+    state = {name: float(v) for name, v in zip(CROP_COLUMNS, snapshot, strict=True)}
+    state["day_index"] = float(day)
+    truth = ctx.weather if forecaster.uses_truth else None
+    weather = forecaster.forecast(past, truth, len(ctx.local_hour))
+    return replace(ctx, weather=weather, past_weather=past, state=state)
+
+
+@dataclass
 class SeasonResult:
     """One greenhouse's season: the JSON summary, and records when asked for."""
 
@@ -186,13 +224,14 @@ def run_season(
     prices: Prices | None = None,
     record: bool = True,
     progress: Callable[[float], None] | None = None,
+    observer: Callable[[DayObservation], None] | None = None,
 ) -> list[SeasonResult]:
     """Simulate a season for one greenhouse per strategy (or per config) over `weather`.
 
     `weather` is already the season window (see Weather.window). A setpoint schedule replaces
     the strategies' columns it gives; an actuator schedule forces actuators (open loop).
     Returns one SeasonResult per greenhouse, in order. `progress(fraction)` is called after
-    each simulated day (for a GUI's progress bar).
+    each simulated day (for a GUI's progress bar); `observer(DayObservation)` too (datasets).
     """
     strategies = [strategies] if not isinstance(strategies, Sequence) else list(strategies)
     if configs is None:
@@ -231,7 +270,9 @@ def run_season(
     steps_per_day = max(1, round(86400.0 / step))
     crop_rows: list[np.ndarray] = []
     crop_dates: list[str] = []
-    for i0 in range(0, m, steps_per_day):
+    snapshot = _crop_snapshot(crop, fn, fw)
+    past: dict[str, np.ndarray] | None = None
+    for day, i0 in enumerate(range(0, m, steps_per_day)):
         i1 = min(i0 + steps_per_day, m)
         chunk_times = times[i0:i1]
         ctx = StrategyContext(
@@ -243,19 +284,44 @@ def run_season(
         )
         sp = np.empty((n, i1 - i0, len(SETPOINTS)))
         for g, strategy in enumerate(strategies):
-            plan = strategy.setpoints(chunk_times, ctx)
+            plan = strategy.setpoints(
+                chunk_times, _strategy_context(strategy, ctx, past, snapshot[g], day)
+            )
             if setpoint_schedule is not None:
                 plan = apply_schedule(plan, chunk_times, *setpoint_schedule)
             sp[g] = plan
+        if record:
+            day_rec = rec[:, i0:i1]
+        elif observer is not None:
+            day_rec = np.zeros((n, i1 - i0, len(CLIMATE_COLUMNS)))
+        else:
+            day_rec = rec
         _run_steps(
             x, crop, fn, fw, fs, acc, params, sp, w[i0:i1], local_hour[i0:i1], peak[i0:i1],
             cc_params, cc_state, np.ascontiguousarray(forced[i0:i1]), step, physics_step_s,
-            record, rec[:, i0:i1] if record else rec, stats,
+            record or observer is not None, day_rec, stats,
             np.zeros((n, len(ACTUATORS))),  # each day starts from closed actuators (figures kept)
         )  # fmt: skip
-        day = datetime.fromtimestamp(chunk_times[0], UTC).astimezone(tz).date().isoformat()
-        crop_dates.append(day)
-        crop_rows.append(_crop_snapshot(crop, fn, fw))
+        date = datetime.fromtimestamp(chunk_times[0], UTC).astimezone(tz).date().isoformat()
+        crop_dates.append(date)
+        snapshot = _crop_snapshot(crop, fn, fw)
+        crop_rows.append(snapshot)
+        past = ctx.weather
+        if observer is not None:
+            observer(
+                DayObservation(
+                    day,
+                    chunk_times,
+                    ctx.local_hour,
+                    ctx.sunrise_s,
+                    ctx.sunset_s,
+                    ctx.weather,
+                    day_rec,
+                    acc.copy(),
+                    snapshot,
+                    sp,
+                )
+            )
         if progress is not None:
             progress(i1 / m)
 

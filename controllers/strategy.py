@@ -20,7 +20,8 @@ class StrategyContext:
     `site` has `latitude_deg`, `longitude_deg` and `timezone` (IANA name, e.g. Europe/Amsterdam).
     `local_hour`, `sunrise_s`, `sunset_s` are arrays over the planned times (sunrise/sunset in
     UTC seconds of the local day). `weather` is the forecast over the same times under canonical
-    names (`tout_c`, `iglob_w_m2`, ...). `state` holds the latest measurements, if any.
+    names (`tout_c`, `iglob_w_m2`, ...); for a strategy with a forecaster it is the forecast.
+    `state` holds the latest measurements (or, in the season runner, the crop state), if any.
     """
 
     site: Any
@@ -29,6 +30,8 @@ class StrategyContext:
     sunset_s: np.ndarray
     weather: dict[str, np.ndarray] = field(default_factory=dict)
     state: dict[str, float] | None = None
+    #: Yesterday's weather (same names), given to strategies that plan from a forecast.
+    past_weather: dict[str, np.ndarray] | None = None
 
 
 @runtime_checkable
