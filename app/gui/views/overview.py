@@ -80,16 +80,16 @@ class OverviewView(QWidget):
         )
         status = QGroupBox("Alarms and crop")
         grid = QGridLayout(status)
-        for i, (key, cap, tip) in enumerate(
-            (
-                ("alarms", "Active alarms", "alarms raised and not yet cleared"),
-                ("crop", "Crop (simulated)", "fruit load and leaf area of the simulated crop"),
-                ("plant_time", "Greenhouse time", "site-local time of the last control tick"),
-            )
+        # two rows like the actuator tiles beside them: three stacked tiles were squeezed until
+        # their values were cut off in a window of ordinary size
+        for key, cap, tip, cell_at in (
+            ("alarms", "Active alarms", "alarms raised and not yet cleared", (0, 0)),
+            ("plant_time", "Greenhouse time", "site-local time of the last control tick", (0, 1)),
+            ("crop", "Crop (simulated)", "fruit load, leaf area of the simulated crop", (1, 0)),
         ):
             tile = Tile(cap, tip)
             self.tiles[key] = tile
-            grid.addWidget(tile, i, 0)
+            grid.addWidget(tile, *cell_at, 1, 2 if key == "crop" else 1)
         row2.addWidget(status)
         self.history: dict[str, deque] = {}
         self.plots: list[tuple[pg.PlotWidget, dict[str, pg.PlotDataItem]]] = []
