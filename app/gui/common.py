@@ -161,6 +161,13 @@ class Tile(QFrame):
         )
 
 
+def show_axis_values(plot: pg.PlotWidget, shown: bool) -> None:
+    """Show or hide the numbers on a plot's left and bottom axes: hidden until there is data,
+    so an empty plot does not read 0.1 .. 0.9 or a 1970 time axis."""
+    for axis in ("left", "bottom"):
+        plot.getPlotItem().getAxis(axis).setStyle(showValues=shown)
+
+
 def legend_html(items: list[tuple[QColor, str, bool]]) -> str:
     """A legend to sit above a plot: (colour, words, dashed) per curve, text in palette colour."""
     parts = []

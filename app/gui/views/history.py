@@ -246,11 +246,12 @@ class HistoryView(QWidget):
 
     # -- range -----------------------------------------------------------------------------
     def show_last(self, span_s: float) -> None:
-        """Show the last `span_s` seconds of logged data."""
-        hi = self.data_range[1]
+        """Show the last `span_s` seconds of logged data (all of it when the log is younger)."""
+        lo, hi = self.data_range
         if hi is None:
             hi = time.time()
-        self.set_range(hi - span_s, hi + 60.0)
+        start = hi - span_s if lo is None else max(hi - span_s, lo - 60.0)
+        self.set_range(start, hi + 60.0)
 
     def show_range(self) -> None:
         """Show the range typed in the From/To fields."""

@@ -34,7 +34,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.child_run import prepare_child_runs
-from app.gui.common import SITE_TZ, ErrorLine, SiteDateAxis, add_legend, colour, style_plot
+from app.gui.common import (
+    SITE_TZ,
+    ErrorLine,
+    SiteDateAxis,
+    add_legend,
+    colour,
+    show_axis_values,
+    style_plot,
+)
 from app.gui.labels import WORDS
 from app.gui.workers import run_in_worker
 from app.model_check_run import (
@@ -269,6 +277,7 @@ class ModelCheckView(QWidget):
         self.month_plot = pg.PlotWidget()
         for p in (self.series_plot, self.harvest_plot, self.hour_plot, self.month_plot):
             style_plot(p)
+            show_axis_values(p, False)  # until a replay has run
         for p in (self.series_plot, self.harvest_plot):
             add_legend(p, offset=(5, 2), colCount=2)
         pg_grid.addLayout(pick, 0, 0, 1, 2)
@@ -481,9 +490,13 @@ class ModelCheckView(QWidget):
         report = self.report
         name = self.signal.currentData()
         if report is None or name not in report.signals:
+            for p in (self.series_plot, self.hour_plot, self.month_plot):
+                show_axis_values(p, False)
             if report is not None:
                 self.series_plot.setTitle(f"{signal_title(name)}: not logged, not compared")
             return
+        for p in (self.series_plot, self.hour_plot, self.month_plot):
+            show_axis_values(p, True)
         t = np.asarray(report.time_s, dtype=np.float64)
         text = QApplication.instance().palette().color(QPalette.ColorRole.Text)
         item = self.series_plot.getPlotItem()
@@ -531,6 +544,7 @@ class ModelCheckView(QWidget):
         item = self.harvest_plot.getPlotItem()
         item.clear()
         report = self.report
+        show_axis_values(self.harvest_plot, bool(report is not None and report.harvest))
         if report is None:
             return
         h, daily = report.harvest, report.harvest_daily
