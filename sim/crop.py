@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from sim.config import PARAM_INDEX
+from sim.constants import CH2O_PER_CO2, CO2_MG_PER_UMOL
 from sim.jit import njit
 
 CROP_STATES: tuple[str, ...] = (
@@ -91,8 +92,8 @@ P_M_FRUIT = PARAM_INDEX["crop.maint_fruit_g_g_day"]
 P_EFF = PARAM_INDEX["crop.growth_efficiency"]
 P_FIRST_SET = PARAM_INDEX["crop.first_fruit_set_day"]
 
-_CO2_MG_PER_UMOL = 0.044
-_CH2O_PER_CO2 = 30.0 / 44.0
+_CO2_MG_PER_UMOL = CO2_MG_PER_UMOL
+_CH2O_PER_CO2 = CH2O_PER_CO2
 _FRUIT_SHAPE = 10.0  # steepness of the logistic potential-growth curve over the stage
 _VEG_DMC = 0.08  # dry matter content of leaves and stems, for the water they take up
 _DAY_S = 86400.0
