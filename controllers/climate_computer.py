@@ -31,6 +31,7 @@ import numpy as np
 
 from controllers.setpoints import SETPOINT_RANGES, SETPOINTS, SetpointError
 from drivers.signals import ACTUATORS, MEASUREMENTS, SIGNALS
+from sim.constants import PAR_PER_GLOBAL_UMOL_J
 from sim.jit import njit, njit_inline
 from sim.psychro import saturation_density_g_m3
 
@@ -556,9 +557,12 @@ def co2_setpoint_ppm(pr, co2_sp: float, lee_pct: float) -> float:
 
 
 @njit_inline
-def co2_valve_pct(pr, co2_sp: float, co2: float, iglob: float, lamps_on: bool) -> float:
-    """CO2 valve over the P-band below the setpoint; no dosing in the dark unless lamps burn."""
-    if (iglob >= pr[P_CO2_MIN_W] or lamps_on) and not math.isnan(co2):
+def co2_valve_pct(pr, co2_sp: float, co2: float, iglob: float, par: float, lamps_on: bool) -> float:
+    """CO2 valve over the P-band below the setpoint; no dosing in the dark. Light is the outside
+    radiation over co2_min_w_m2, the computer's own lamps, or a PAR sensor reading the photons
+    that radiation would bring (lamps switched by another program count too)."""
+    light = iglob >= pr[P_CO2_MIN_W] or lamps_on or par >= PAR_PER_GLOBAL_UMOL_J * pr[P_CO2_MIN_W]
+    if light and not math.isnan(co2):
         return 100.0 * _ramp(co2_sp - co2, 0.0, max(pr[P_CO2_PB], 1e-9))
     return 0.0
 
@@ -661,7 +665,7 @@ def climate_computer_step(sp, meas, local_hour, dt_s, params, state, out) -> Non
 
         co2_sp = co2_setpoint_ppm(pr, s[SP_CO2], st[S_LEE])
         st[S_CO2SP] = co2_sp
-        o[A_CO2] = co2_valve_pct(pr, co2_sp, m[M_CO2], iglob, on)
+        o[A_CO2] = co2_valve_pct(pr, co2_sp, m[M_CO2], iglob, max(m[M_PAR], 0.0), on)
 
         _screens(st, pr, s, o, iglob, m[M_TOUT], on, gap_f, dt_min)
         o[A_FOG] = fog_pct(pr, tair, vent_sp, hd)

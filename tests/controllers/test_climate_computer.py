@@ -172,6 +172,18 @@ def test_no_co2_dosing_in_the_dark_unless_lamps_burn():
     assert out[A["co2_valve_pct"]] == 100.0
 
 
+def test_co2_dosed_under_lamps_another_program_switched_on():
+    # the lamps burn at night on another program's schedule (the computer's own lamp setpoint
+    # is 0): the PAR sensor reads them (187 umol/m2/s), so the crop's CO2 is dosed
+    lit = meas(iglob_w_m2=0.0, par_umol_m2_s=187.0, co2_ppm=500.0)
+    out, _ = settle(sp(), lit, hour=3.0)
+    assert out[A["lamps_pct"]] == 0.0
+    assert out[A["co2_valve_pct"]] == 100.0
+    # moonlight or a street lamp (a few umol/m2/s) is still dark
+    out, _ = settle(sp(), meas(iglob_w_m2=0.0, par_umol_m2_s=5.0, co2_ppm=500.0), hour=3.0)
+    assert out[A["co2_valve_pct"]] == 0.0
+
+
 def test_humidity_influence_raises_the_heating_setpoint():
     _, dry = settle(sp(), meas(tair_c=18.0, rh_pct=70.0, iglob_w_m2=0.0))
     _, wet = settle(sp(), meas(tair_c=18.0, rh_pct=92.5, iglob_w_m2=0.0))
