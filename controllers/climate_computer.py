@@ -31,6 +31,7 @@ import numpy as np
 
 from controllers.setpoints import SETPOINT_RANGES, SETPOINTS, SetpointError
 from drivers.signals import ACTUATORS, MEASUREMENTS, SIGNALS
+from sim.constants import PAR_PER_GLOBAL_UMOL_J
 from sim.jit import njit, njit_inline
 from sim.psychro import saturation_density_g_m3
 
@@ -87,6 +88,12 @@ class ClimateComputerSettings:
     # air exchange a 10-30 % opening gave with twice the area; the AGC 2018 compartments kept
     # CO2 at setpoint with the lee vent at 30-35 % on average by day
     co2_pband_ppm: float = 100.0
+    # integral time of the CO2 PI (s): with it the valve doses until the setpoint is reached,
+    # as a process computer's PI does; 0 (default) leaves the P-band alone, where CO2 settles
+    # below the setpoint. Not on by default: a house held at its setpoint no longer shows its
+    # ventilation in its CO2, and the calibration's recovery of the discharge coefficient from
+    # a simulated log fails with it (replays with 900-1800 s: docs/physics.md)
+    co2_ti_s: float = 0.0
     co2_vent_lo_pct: float = 30.0
     co2_vent_hi_pct: float = 60.0
     co2_vent_ppm: float = 450.0
@@ -198,6 +205,7 @@ _STATE_CORE = (
     "irr_since_s",  # seconds since the last cycle started
     "irr_left_l_m2",  # water still to deliver in the running cycle
     "irr_cycles_today",
+    "co2_i_pct",  # integral part of the CO2 valve, %
 )
 CC_STATE: tuple[str, ...] = (
     _STATE_CORE + tuple("meas_" + m for m in MEASUREMENTS) + tuple("sp_" + s for s in SETPOINTS)
@@ -319,6 +327,7 @@ A_FOG, A_IRR = _A["fog_pct"], _A["irrigation_pct"]
     S_IRR_SINCE,
     S_IRR_LEFT,
     S_IRR_CYCLES,
+    S_CO2_I,
 ) = range(len(_STATE_CORE))
 (
     P_RAD_LO,
@@ -356,6 +365,7 @@ A_FOG, A_IRR = _A["fog_pct"], _A["irrigation_pct"]
     P_RAIN_LEE,
     P_RAIN_WIND,
     P_CO2_PB,
+    P_CO2_TI,
     P_CO2_VLO,
     P_CO2_VHI,
     P_CO2_VPPM,
@@ -408,6 +418,234 @@ def humidity_deficit_g_m3(tair_c: float, rh_pct: float) -> float:
     return (1.0 - rh_pct / 100.0) * saturation_density_g_m3(tair_c)
 
 
+@njit_inline
+def _hold_inputs(i, sp, meas, st) -> None:
+    """Keep the valid measurements and setpoints in the state row: a sensor value outside its
+    plausible range is a fault and the last valid one holds; a NaN setpoint holds too."""
+    for k in range(_NM):
+        v = meas[i, k]
+        if _MEAS_LO[k] <= v <= _MEAS_HI[k]:
+            st[_S_MEAS0 + k] = v
+    for k in range(_NSP):
+        v = sp[i, k]
+        if not math.isnan(v):
+            st[_S_SP0 + k] = _clip(v, _SP_LO[k], _SP_HI[k])
+
+
+@njit_inline
+def _day_bookkeeping(st, pr, m, s, local_hour: float, dt: float) -> float:
+    """Clock, light and radiation sums, timers and the averaged wind; local midnight resets the
+    light sum and the irrigation cycle count. Returns the hour used for the day's schedule."""
+    hour = local_hour
+    if math.isnan(hour):
+        hour = st[S_LAST_H]
+    elif st[S_LAST_H] >= 0.0 and hour < st[S_LAST_H] - 12.0:
+        st[S_LSUM] = 0.0
+        st[S_IRR_CYCLES] = 0.0
+    st[S_LAST_H] = hour
+    st[S_LSUM] += max(m[M_PAR], 0.0) * dt * 1e-6
+    st[S_LAMPS_AGE] += dt
+    st[S_IRR_SINCE] += dt
+    lamp_frac = st[S_LAMPS_ON] * s[SP_LAMPS] / 100.0
+    st[S_IRR_RAD] += (max(m[M_IGLOB], 0.0) + pr[P_IRR_LAMP_W] * lamp_frac) * dt * 1e-4
+    wa = st[S_WIND_AVG]
+    if math.isnan(wa):
+        wa = m[M_WIND]
+    else:
+        wa += (1.0 - math.exp(-dt / max(pr[P_WIND_AVG], 1.0))) * (m[M_WIND] - wa)
+    st[S_WIND_AVG] = wa
+    return hour
+
+
+@njit_inline
+def heating_setpoint_c(pr, heat_c: float, iglob: float, rh: float) -> float:
+    """Heating setpoint raised by radiation and by high humidity, each over its band."""
+    return (
+        heat_c
+        + pr[P_RAD_MAX] * _ramp(iglob, pr[P_RAD_LO], pr[P_RAD_HI])
+        + pr[P_HUM_MAX] * _ramp(rh, pr[P_HUM_RH], pr[P_HUM_RH] + pr[P_HUM_BAND])
+    )
+
+
+@njit_inline
+def minimum_pipe_c(pr, min_pipe_sp: float, tair: float, iglob: float, rh: float,
+                   hd: float, hd_sp: float) -> float:  # fmt: skip
+    """Minimum rail temperature: the setpoint fading out as the sun heats, raised towards
+    minpipe_hum_max_c as the humidity deficit falls below its setpoint or RH rises."""
+    hum_f = max(
+        _ramp(hd_sp - hd, 0.0, pr[P_MP_HD_BAND]),
+        _ramp(rh, pr[P_MP_RH], pr[P_MP_RH] + pr[P_MP_RH_BAND]),
+    )
+    min_pipe = min_pipe_sp * (1.0 - _ramp(iglob, pr[P_MP_RAD_LO], pr[P_MP_RAD_HI]))
+    if hum_f > 0.0 and pr[P_MP_MAX] > tair:
+        min_pipe = max(min_pipe, tair + hum_f * (pr[P_MP_MAX] - tair))
+    return min(min_pipe, pr[P_PIPE_MAX])
+
+
+@njit_inline
+def _heating(st, pr, o, heat_sp: float, min_pipe: float, tair: float, dt: float) -> None:
+    """PI on the heating error (anti-windup at the top of both circuits); the grow pipe takes
+    over what the rail cannot deliver, and runs at its minimum while heating."""
+    err = heat_sp - tair
+    u = tair + pr[P_KP] * err + st[S_PI]
+    top = pr[P_PIPE_MAX] + max(pr[P_GROW_MAX] - pr[P_GROW_ST2], 0.0)
+    if not ((err > 0.0 and u >= top) or (err < 0.0 and st[S_PI] <= 0.0)):
+        st[S_PI] += pr[P_KP] * err * dt / max(pr[P_TI], 1.0)
+    st[S_PI] = _clip(st[S_PI], 0.0, top)
+    u = tair + pr[P_KP] * err + st[S_PI]
+    rail = _clip(u, min_pipe, pr[P_PIPE_MAX])
+    grow = 0.0
+    if u > pr[P_PIPE_MAX]:
+        grow = pr[P_GROW_ST2] + (u - pr[P_PIPE_MAX])
+    if u > tair + 1.0:
+        grow = max(grow, pr[P_GROW_MIN])
+    grow = _clip(grow, 0.0, pr[P_GROW_MAX])
+    o[A_PIPE] = rail if rail > tair else 0.0
+    o[A_GROW] = grow if grow > tair else 0.0
+
+
+@njit_inline
+def _vents(st, pr, m, s, o, vent_sp: float, gap_f: float, dt_min: float) -> None:
+    """Vents: P-band over the vent temperature, lee before wind, humidity gap, moving at their
+    speed; wind and rain limits act at once."""
+    tair = m[M_TAIR]
+    vent_wind_sp = max(s[SP_VWIND], vent_sp)
+    lee_p = 100.0 * _ramp(tair, vent_sp, vent_sp + pr[P_PB_LEE])
+    wind_p = 100.0 * _ramp(tair, vent_wind_sp, vent_wind_sp + pr[P_PB_WIND])
+    lee_t = max(lee_p, _clip(s[SP_VMIN], 0.0, 100.0), pr[P_GAP_MAX] * gap_f)
+    step = max(pr[P_VENT_SPEED], 0.0) * dt_min
+    lee = _move(st[S_LEE], lee_t, step)
+    # lee before wind: the wind side follows only once the lee side is well open
+    wind_p = min(wind_p, 100.0 * _ramp(lee, pr[P_LEE_FIRST], 100.0))
+    wnd = _move(st[S_WIND], wind_p, step)
+    # wind and rain limits act at once, they protect the house
+    wa = st[S_WIND_AVG]
+    lee = min(lee, 100.0 * (1.0 - _ramp(wa, pr[P_WLEE_LO], pr[P_WLEE_HI])))
+    wnd = min(wnd, 100.0 * (1.0 - _ramp(wa, pr[P_WWIND_LO], pr[P_WWIND_HI])))
+    if m[M_RAIN] >= 0.5:
+        lee = min(lee, pr[P_RAIN_LEE])
+        wnd = min(wnd, pr[P_RAIN_WIND])
+    st[S_LEE] = _clip(lee, 0.0, 100.0)
+    st[S_WIND] = _clip(wnd, 0.0, 100.0)
+    o[A_LEE] = st[S_LEE]
+    o[A_WIND] = st[S_WIND]
+
+
+@njit_inline
+def _lamps(st, pr, s, o, iglob: float) -> bool:
+    """Lamps: on within the setpoint's time window below a radiation level, off above another or
+    once the day's light sum is reached, each switch held for a minimum time. Returns on/off."""
+    lamps_sp = _clip(s[SP_LAMPS], 0.0, 100.0)
+    on = st[S_LAMPS_ON] > 0.5
+    lsum_done = st[S_LSUM] >= pr[P_LAMP_LSUM]
+    if on:
+        if lamps_sp <= 0.0 or (
+            (iglob > pr[P_LAMP_OFF_W] or lsum_done) and st[S_LAMPS_AGE] >= pr[P_LAMP_MIN_ON]
+        ):
+            on = False
+            st[S_LAMPS_AGE] = 0.0
+    elif (
+        lamps_sp > 0.0
+        and iglob < pr[P_LAMP_ON_W]
+        and not lsum_done
+        and st[S_LAMPS_AGE] >= pr[P_LAMP_MIN_OFF]
+    ):
+        on = True
+        st[S_LAMPS_AGE] = 0.0
+    st[S_LAMPS_ON] = 1.0 if on else 0.0
+    o[A_LAMPS] = lamps_sp if on else 0.0
+    return on
+
+
+@njit_inline
+def co2_setpoint_ppm(pr, co2_sp: float, lee_pct: float) -> float:
+    """CO2 setpoint lowered towards co2_vent_ppm as the lee vent opens over its band."""
+    if co2_sp > pr[P_CO2_VPPM]:
+        co2_sp -= (co2_sp - pr[P_CO2_VPPM]) * _ramp(lee_pct, pr[P_CO2_VLO], pr[P_CO2_VHI])
+    return co2_sp
+
+
+@njit_inline
+def co2_valve_pct(
+    st, pr, co2_sp: float, co2: float, iglob: float, par: float, lamps_on: bool, dt: float
+) -> float:
+    """CO2 valve: PI on (setpoint - CO2), the P-band co2_pband_ppm and the integral time
+    co2_ti_s, so dosing goes on until the setpoint is reached; no dosing in the dark. Light is
+    the outside radiation over co2_min_w_m2, the computer's own lamps, or a PAR sensor reading
+    the photons that radiation would bring (lamps switched by another program count too)."""
+    light = iglob >= pr[P_CO2_MIN_W] or lamps_on or par >= PAR_PER_GLOBAL_UMOL_J * pr[P_CO2_MIN_W]
+    if not light or math.isnan(co2):
+        st[S_CO2_I] = 0.0
+        return 0.0
+    p_part = 100.0 * (co2_sp - co2) / max(pr[P_CO2_PB], 1e-9)
+    if pr[P_CO2_TI] > 0.0:
+        valve = p_part + st[S_CO2_I]
+        # anti-windup: integrate only while the valve is not held at a bound in that direction
+        if not ((p_part > 0.0 and valve >= 100.0) or (p_part < 0.0 and valve <= 0.0)):
+            st[S_CO2_I] += p_part * dt / pr[P_CO2_TI]
+        st[S_CO2_I] = _clip(st[S_CO2_I], 0.0, 100.0)
+    else:
+        st[S_CO2_I] = 0.0
+    return _clip(p_part + st[S_CO2_I], 0.0, 100.0)
+
+
+@njit_inline
+def _screens(st, pr, s, o, iglob: float, tout: float, lamps_on: bool, gap_f: float,
+             dt_min: float) -> None:  # fmt: skip
+    """Energy screen closed by darkness and cold (hysteresis, humidity gap), blackout screen
+    while lamps burn in the dark; both move at the screen speed."""
+    scr_step = max(pr[P_SCR_SPEED], 0.0) * dt_min
+    if st[S_SCR_E_CL] > 0.5:
+        if iglob > pr[P_SCR_OPEN_W] or tout > pr[P_SCR_TOUT] + 1.0:
+            st[S_SCR_E_CL] = 0.0
+    elif iglob < pr[P_SCR_CLOSE_W] and tout < pr[P_SCR_TOUT]:
+        st[S_SCR_E_CL] = 1.0
+    scr_t = 0.0
+    if st[S_SCR_E_CL] > 0.5:
+        scr_t = max(_clip(s[SP_SCR_E], 0.0, 100.0) - pr[P_SCR_GAP] * gap_f, 0.0)
+    st[S_SCR_E] = _clip(_move(st[S_SCR_E], scr_t, scr_step), 0.0, 100.0)
+    o[A_SCR_E] = st[S_SCR_E]
+    if st[S_SCR_B_CL] > 0.5:
+        if not lamps_on or iglob > pr[P_SCR_OPEN_W]:
+            st[S_SCR_B_CL] = 0.0
+    elif lamps_on and iglob < pr[P_SCR_CLOSE_W]:
+        st[S_SCR_B_CL] = 1.0
+    blk_t = _clip(s[SP_SCR_B], 0.0, 100.0) if st[S_SCR_B_CL] > 0.5 else 0.0
+    st[S_SCR_B] = _clip(_move(st[S_SCR_B], blk_t, scr_step), 0.0, 100.0)
+    o[A_SCR_B] = st[S_SCR_B]
+
+
+@njit_inline
+def fog_pct(pr, tair: float, vent_sp: float, hd: float) -> float:
+    """Fogging when the air is above the vent temperature and drier than the fog level."""
+    if tair > vent_sp + pr[P_FOG_MARGIN]:
+        return 100.0 * _ramp(hd, pr[P_FOG_HD], pr[P_FOG_HD] + pr[P_FOG_BAND])
+    return 0.0
+
+
+@njit_inline
+def _irrigation(st, pr, s, hour: float, iglob: float, dt: float) -> float:
+    """Irrigation cycles started by the radiation sum since the last one (after a minimum
+    interval) or by the morning's first hour; returns the valve's share of this interval (%)."""
+    in_window = pr[P_IRR_START_H] <= hour < pr[P_IRR_STOP_H]
+    if st[S_IRR_LEFT] <= 0.0 and in_window and st[S_IRR_SINCE] >= s[SP_IRR] * 60.0:
+        by_sun = st[S_IRR_RAD] >= pr[P_IRR_RAD] and iglob > pr[P_IRR_MIN_W]
+        morning = st[S_IRR_CYCLES] < 0.5 and hour >= pr[P_IRR_FIRST_H]
+        if by_sun or morning:
+            st[S_IRR_LEFT] = pr[P_IRR_CYCLE]
+            st[S_IRR_RAD] = 0.0
+            st[S_IRR_SINCE] = 0.0
+            st[S_IRR_CYCLES] += 1.0
+    cap = max(pr[P_IRR_FLOW], 0.0) * dt / 3600.0
+    if st[S_IRR_LEFT] <= 0.0 or cap <= 0.0:
+        return 0.0
+    give = min(st[S_IRR_LEFT], cap)
+    st[S_IRR_LEFT] -= give
+    if st[S_IRR_LEFT] < 1e-12:
+        st[S_IRR_LEFT] = 0.0
+    return 100.0 * give / cap
+
+
 @njit
 def climate_computer_step(sp, meas, local_hour, dt_s, params, state, out) -> None:
     """Turn setpoints + measurements into actuator commands for n greenhouses (see module doc)."""
@@ -420,186 +658,40 @@ def climate_computer_step(sp, meas, local_hour, dt_s, params, state, out) -> Non
         st = state[i]
         pr = params[i]
         o = out[i]
-        # hold the last valid input: a sensor value outside its plausible range is a fault
-        for k in range(_NM):
-            v = meas[i, k]
-            if _MEAS_LO[k] <= v <= _MEAS_HI[k]:
-                st[_S_MEAS0 + k] = v
-        for k in range(_NSP):
-            v = sp[i, k]
-            if not math.isnan(v):
-                st[_S_SP0 + k] = _clip(v, _SP_LO[k], _SP_HI[k])
+        _hold_inputs(i, sp, meas, st)
         m = st[_S_MEAS0 : _S_MEAS0 + _NM]
         s = st[_S_SP0 : _S_SP0 + _NSP]
         tair = m[M_TAIR]
         rh = _clip(m[M_RH], 0.0, 100.0)
-        co2 = m[M_CO2]
         iglob = max(m[M_IGLOB], 0.0)
-        tout = m[M_TOUT]
         hd = humidity_deficit_g_m3(tair, rh)
         hd_sp = s[SP_HD]
+        hour = _day_bookkeeping(st, pr, m, s, local_hour, dt)
 
-        # day bookkeeping: local midnight resets the light sum and the cycle count
-        hour = local_hour
-        if math.isnan(hour):
-            hour = st[S_LAST_H]
-        elif st[S_LAST_H] >= 0.0 and hour < st[S_LAST_H] - 12.0:
-            st[S_LSUM] = 0.0
-            st[S_IRR_CYCLES] = 0.0
-        st[S_LAST_H] = hour
-        st[S_LSUM] += max(m[M_PAR], 0.0) * dt * 1e-6
-        st[S_LAMPS_AGE] += dt
-        st[S_IRR_SINCE] += dt
-        lamp_frac = st[S_LAMPS_ON] * s[SP_LAMPS] / 100.0
-        st[S_IRR_RAD] += (iglob + pr[P_IRR_LAMP_W] * lamp_frac) * dt * 1e-4
-        wa = st[S_WIND_AVG]
-        if math.isnan(wa):
-            wa = m[M_WIND]
-        else:
-            wa += (1.0 - math.exp(-dt / max(pr[P_WIND_AVG], 1.0))) * (m[M_WIND] - wa)
-        st[S_WIND_AVG] = wa
-
-        # heating setpoint with radiation and humidity influence
-        heat_sp = (
-            s[SP_HEAT]
-            + pr[P_RAD_MAX] * _ramp(iglob, pr[P_RAD_LO], pr[P_RAD_HI])
-            + pr[P_HUM_MAX] * _ramp(rh, pr[P_HUM_RH], pr[P_HUM_RH] + pr[P_HUM_BAND])
-        )
+        heat_sp = heating_setpoint_c(pr, s[SP_HEAT], iglob, rh)
         st[S_HEATSP] = heat_sp
-        # minimum pipe raised by humidity
-        hum_f = max(
-            _ramp(hd_sp - hd, 0.0, pr[P_MP_HD_BAND]),
-            _ramp(rh, pr[P_MP_RH], pr[P_MP_RH] + pr[P_MP_RH_BAND]),
-        )
-        min_pipe = s[SP_MINPIPE] * (1.0 - _ramp(iglob, pr[P_MP_RAD_LO], pr[P_MP_RAD_HI]))
-        if hum_f > 0.0 and pr[P_MP_MAX] > tair:
-            min_pipe = max(min_pipe, tair + hum_f * (pr[P_MP_MAX] - tair))
-        min_pipe = min(min_pipe, pr[P_PIPE_MAX])
+        min_pipe = minimum_pipe_c(pr, s[SP_MINPIPE], tair, iglob, rh, hd, hd_sp)
         st[S_MINPIPE] = min_pipe
-        # PI on the heating error; the grow pipe takes over what the rail cannot deliver
-        err = heat_sp - tair
-        u = tair + pr[P_KP] * err + st[S_PI]
-        top = pr[P_PIPE_MAX] + max(pr[P_GROW_MAX] - pr[P_GROW_ST2], 0.0)
-        if not ((err > 0.0 and u >= top) or (err < 0.0 and st[S_PI] <= 0.0)):
-            st[S_PI] += pr[P_KP] * err * dt / max(pr[P_TI], 1.0)
-        st[S_PI] = _clip(st[S_PI], 0.0, top)
-        u = tair + pr[P_KP] * err + st[S_PI]
-        rail = _clip(u, min_pipe, pr[P_PIPE_MAX])
-        grow = 0.0
-        if u > pr[P_PIPE_MAX]:
-            grow = pr[P_GROW_ST2] + (u - pr[P_PIPE_MAX])
-        if u > tair + 1.0:
-            grow = max(grow, pr[P_GROW_MIN])
-        grow = _clip(grow, 0.0, pr[P_GROW_MAX])
-        o[A_PIPE] = rail if rail > tair else 0.0
-        o[A_GROW] = grow if grow > tair else 0.0
+        _heating(st, pr, o, heat_sp, min_pipe, tair, dt)
 
-        # vents: P-band over the vent temperature, lee before wind, humidity gap
-        vent_sp = max(s[SP_VLEE], heat_sp + pr[P_DEADZONE])
-        vent_wind_sp = max(s[SP_VWIND], vent_sp)
-        st[S_VENTSP] = vent_sp
-        lee_p = 100.0 * _ramp(tair, vent_sp, vent_sp + pr[P_PB_LEE])
-        wind_p = 100.0 * _ramp(tair, vent_wind_sp, vent_wind_sp + pr[P_PB_WIND])
+        # humidity gap ('vochtkier') share, for the vents and the energy screen
         gap_f = max(
             _ramp(hd_sp - hd, 0.0, pr[P_GAP_HD_BAND]),
             _ramp(rh, pr[P_GAP_RH], pr[P_GAP_RH] + pr[P_GAP_RH_BAND]),
         )
-        lee_t = max(lee_p, _clip(s[SP_VMIN], 0.0, 100.0), pr[P_GAP_MAX] * gap_f)
-        step = max(pr[P_VENT_SPEED], 0.0) * dt_min
-        lee = _move(st[S_LEE], lee_t, step)
-        # lee before wind: the wind side follows only once the lee side is well open
-        wind_p = min(wind_p, 100.0 * _ramp(lee, pr[P_LEE_FIRST], 100.0))
-        wnd = _move(st[S_WIND], wind_p, step)
-        # wind and rain limits act at once, they protect the house
-        lee = min(lee, 100.0 * (1.0 - _ramp(wa, pr[P_WLEE_LO], pr[P_WLEE_HI])))
-        wnd = min(wnd, 100.0 * (1.0 - _ramp(wa, pr[P_WWIND_LO], pr[P_WWIND_HI])))
-        if m[M_RAIN] >= 0.5:
-            lee = min(lee, pr[P_RAIN_LEE])
-            wnd = min(wnd, pr[P_RAIN_WIND])
-        lee = _clip(lee, 0.0, 100.0)
-        wnd = _clip(wnd, 0.0, 100.0)
-        st[S_LEE] = lee
-        st[S_WIND] = wnd
-        o[A_LEE] = lee
-        o[A_WIND] = wnd
+        vent_sp = max(s[SP_VLEE], heat_sp + pr[P_DEADZONE])
+        st[S_VENTSP] = vent_sp
+        _vents(st, pr, m, s, o, vent_sp, gap_f, dt_min)
 
-        # lamps: time window via the setpoint, radiation hysteresis, min on/off, light sum
-        lamps_sp = _clip(s[SP_LAMPS], 0.0, 100.0)
-        on = st[S_LAMPS_ON] > 0.5
-        lsum_done = st[S_LSUM] >= pr[P_LAMP_LSUM]
-        if on:
-            if lamps_sp <= 0.0 or (
-                (iglob > pr[P_LAMP_OFF_W] or lsum_done) and st[S_LAMPS_AGE] >= pr[P_LAMP_MIN_ON]
-            ):
-                on = False
-                st[S_LAMPS_AGE] = 0.0
-        elif (
-            lamps_sp > 0.0
-            and iglob < pr[P_LAMP_ON_W]
-            and not lsum_done
-            and st[S_LAMPS_AGE] >= pr[P_LAMP_MIN_OFF]
-        ):
-            on = True
-            st[S_LAMPS_AGE] = 0.0
-        st[S_LAMPS_ON] = 1.0 if on else 0.0
-        o[A_LAMPS] = lamps_sp if on else 0.0
+        on = _lamps(st, pr, s, o, iglob)
 
-        # CO2: setpoint lowered as the lee vent opens; no dosing in the dark unless lamps on
-        co2_sp = s[SP_CO2]
-        if co2_sp > pr[P_CO2_VPPM]:
-            co2_sp -= (co2_sp - pr[P_CO2_VPPM]) * _ramp(lee, pr[P_CO2_VLO], pr[P_CO2_VHI])
+        co2_sp = co2_setpoint_ppm(pr, s[SP_CO2], st[S_LEE])
         st[S_CO2SP] = co2_sp
-        if (iglob >= pr[P_CO2_MIN_W] or on) and not math.isnan(co2):
-            o[A_CO2] = 100.0 * _ramp(co2_sp - co2, 0.0, max(pr[P_CO2_PB], 1e-9))
-        else:
-            o[A_CO2] = 0.0
+        o[A_CO2] = co2_valve_pct(st, pr, co2_sp, m[M_CO2], iglob, max(m[M_PAR], 0.0), on, dt)
 
-        # screens: energy screen by darkness and cold, blackout while lamps burn in the dark
-        scr_step = max(pr[P_SCR_SPEED], 0.0) * dt_min
-        if st[S_SCR_E_CL] > 0.5:
-            if iglob > pr[P_SCR_OPEN_W] or tout > pr[P_SCR_TOUT] + 1.0:
-                st[S_SCR_E_CL] = 0.0
-        elif iglob < pr[P_SCR_CLOSE_W] and tout < pr[P_SCR_TOUT]:
-            st[S_SCR_E_CL] = 1.0
-        scr_t = 0.0
-        if st[S_SCR_E_CL] > 0.5:
-            scr_t = max(_clip(s[SP_SCR_E], 0.0, 100.0) - pr[P_SCR_GAP] * gap_f, 0.0)
-        st[S_SCR_E] = _clip(_move(st[S_SCR_E], scr_t, scr_step), 0.0, 100.0)
-        o[A_SCR_E] = st[S_SCR_E]
-        if st[S_SCR_B_CL] > 0.5:
-            if not on or iglob > pr[P_SCR_OPEN_W]:
-                st[S_SCR_B_CL] = 0.0
-        elif on and iglob < pr[P_SCR_CLOSE_W]:
-            st[S_SCR_B_CL] = 1.0
-        blk_t = _clip(s[SP_SCR_B], 0.0, 100.0) if st[S_SCR_B_CL] > 0.5 else 0.0
-        st[S_SCR_B] = _clip(_move(st[S_SCR_B], blk_t, scr_step), 0.0, 100.0)
-        o[A_SCR_B] = st[S_SCR_B]
-
-        # fogging: too warm and too dry
-        fog = 0.0
-        if tair > vent_sp + pr[P_FOG_MARGIN]:
-            fog = 100.0 * _ramp(hd, pr[P_FOG_HD], pr[P_FOG_HD] + pr[P_FOG_BAND])
-        o[A_FOG] = fog
-
-        # irrigation: radiation sum since the last cycle, minimum interval, morning start
-        in_window = pr[P_IRR_START_H] <= hour < pr[P_IRR_STOP_H]
-        if st[S_IRR_LEFT] <= 0.0 and in_window and st[S_IRR_SINCE] >= s[SP_IRR] * 60.0:
-            by_sun = st[S_IRR_RAD] >= pr[P_IRR_RAD] and iglob > pr[P_IRR_MIN_W]
-            morning = st[S_IRR_CYCLES] < 0.5 and hour >= pr[P_IRR_FIRST_H]
-            if by_sun or morning:
-                st[S_IRR_LEFT] = pr[P_IRR_CYCLE]
-                st[S_IRR_RAD] = 0.0
-                st[S_IRR_SINCE] = 0.0
-                st[S_IRR_CYCLES] += 1.0
-        cap = max(pr[P_IRR_FLOW], 0.0) * dt / 3600.0
-        irr = 0.0
-        if st[S_IRR_LEFT] > 0.0 and cap > 0.0:
-            give = min(st[S_IRR_LEFT], cap)
-            st[S_IRR_LEFT] -= give
-            if st[S_IRR_LEFT] < 1e-12:
-                st[S_IRR_LEFT] = 0.0
-            irr = 100.0 * give / cap
-        o[A_IRR] = irr
+        _screens(st, pr, s, o, iglob, m[M_TOUT], on, gap_f, dt_min)
+        o[A_FOG] = fog_pct(pr, tair, vent_sp, hd)
+        o[A_IRR] = _irrigation(st, pr, s, hour, iglob, dt)
 
 
 def _as_params(settings_or_params, n: int) -> np.ndarray:

@@ -7,14 +7,28 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from sim.constants import (
+    AIR_HEAT_CAPACITY_J_M3_K,
+    CO2_MG_M3_PER_PPM,
+    KELVIN,
+    LATENT_HEAT_J_G,
+    VAPOUR_G_K_M3_PA,
+)
 from sim.jit import njit
 
-#: rho * cp of air, J/m3/K
-AIR_HEAT_CAPACITY_J_M3_K = 1.2 * 1006.0
-#: latent heat of vaporisation, J/g
-LATENT_HEAT_J_G = 2450.0
-#: mg/m3 of CO2 per ppm at about 20 C
-CO2_MG_M3_PER_PPM = 1.805
+# the constants the physics used to take from here, still importable from here
+__all__ = [
+    "AIR_HEAT_CAPACITY_J_M3_K",
+    "CO2_MG_M3_PER_PPM",
+    "LATENT_HEAT_J_G",
+    "relative_humidity_pct",
+    "saturation_density_g_m3",
+    "saturation_pressure_pa",
+    "saturation_pressure_pa_array",
+    "saturation_pressure_slope_pa_k",
+    "vapour_density_g_m3",
+    "vapour_from_rh",
+]
 
 
 @njit
@@ -35,7 +49,7 @@ def saturation_pressure_slope_pa_k(t_c: float) -> float:
 @njit
 def vapour_density_g_m3(pressure_pa: float, t_c: float) -> float:
     """Absolute humidity (g/m3) of air at vapour pressure `pressure_pa` and temperature `t_c`."""
-    return pressure_pa * 2.1668 / (t_c + 273.15)
+    return pressure_pa * VAPOUR_G_K_M3_PA / (t_c + KELVIN)
 
 
 @njit
@@ -60,4 +74,4 @@ def vapour_from_rh(rh_pct: npt.ArrayLike, t_c: npt.ArrayLike) -> np.ndarray:
     """Absolute humidity (g/m3) from relative humidity and temperature, vectorised."""
     t_c = np.asarray(t_c, dtype=float)
     es = saturation_pressure_pa_array(t_c)
-    return np.asarray(rh_pct, dtype=float) / 100.0 * es * 2.1668 / (t_c + 273.15)
+    return np.asarray(rh_pct, dtype=float) / 100.0 * es * VAPOUR_G_K_M3_PA / (t_c + KELVIN)

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.constants import KELVIN
+from sim.constants import SIGMA_W_M2_K4 as SIGMA
 from sim.psychro import saturation_pressure_pa_array
 from sim.sun import clear_sky_global_w_m2, solar_elevation_deg
 
 if TYPE_CHECKING:
     from sim.weather_series import Site
-
-SIGMA = 5.670374419e-8  # Stefan-Boltzmann, W/m2/K4
 
 
 def saturation_vapour_pressure_pa(t_c: np.ndarray) -> np.ndarray:
@@ -26,10 +26,10 @@ def sky_temperature_from_pyrgeo(tout_c: np.ndarray, pyrgeo_w_m2: np.ndarray) -> 
     The surface is taken at air temperature with emissivity 1:
     L_sky = L_net + sigma*(Tout+273.15)^4, Tsky = (L_sky/sigma)^0.25 - 273.15.
     """
-    l_sky = np.asarray(pyrgeo_w_m2) + SIGMA * (np.asarray(tout_c) + 273.15) ** 4
+    l_sky = np.asarray(pyrgeo_w_m2) + SIGMA * (np.asarray(tout_c) + KELVIN) ** 4
     # A sky colder than 100 K is not physical; it only appears with a faulty pyrgeometer.
     l_sky = np.maximum(l_sky, SIGMA * 100.0**4)
-    return (l_sky / SIGMA) ** 0.25 - 273.15
+    return (l_sky / SIGMA) ** 0.25 - KELVIN
 
 
 def sky_temperature_c(
@@ -46,7 +46,7 @@ def sky_temperature_c(
     eps_clear = np.clip(0.52 + 0.065 * np.sqrt(e_hpa), 0.0, 1.0)
     c = np.clip(cloud_fraction, 0.0, 1.0)
     eps = (1.0 - 0.84 * c) * eps_clear + 0.84 * c
-    return eps**0.25 * (t + 273.15) - 273.15
+    return eps**0.25 * (t + KELVIN) - KELVIN
 
 
 def cloud_fraction_from_radiation(

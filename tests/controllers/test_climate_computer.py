@@ -154,11 +154,14 @@ def test_humidity_gap_opens_lee_vent_while_heating():
 @pytest.mark.parametrize(("vent_min", "co2_sp"), [(20.0, 900.0), (45.0, 675.0), (70.0, 450.0)])
 def test_co2_setpoint_reduced_as_lee_vent_opens(vent_min, co2_sp):
     # the setpoint falls from 900 to 450 ppm as the lee vent opens from 30 to 60 %
-    _, st = settle(sp(vent_min_pct=vent_min), meas(tair_c=19.5, co2_ppm=co2_sp - 50.0))
+    # (the P-band alone here: the integral would add what the hour below the setpoint summed)
+    p_only = S.replace(co2_ti_s=0.0)
+    m = meas(tair_c=19.5, co2_ppm=co2_sp - 50.0)
+    _, st = settle(sp(vent_min_pct=vent_min), m, settings=p_only)
     assert st[0, ST["vent_lee_pos_pct"]] == pytest.approx(vent_min)
     assert st[0, ST["co2_sp_ppm"]] == pytest.approx(co2_sp)
-    out = compute_actuators(sp(vent_min_pct=vent_min), meas(co2_ppm=co2_sp - 50), 12, 60, S, st)
-    assert out[0, A["co2_valve_pct"]] == pytest.approx(50.0)
+    out = compute_actuators(sp(vent_min_pct=vent_min), m, 12, 60, p_only, st)
+    assert out[0, A["co2_valve_pct"]] == pytest.approx(100.0 * 50.0 / S.co2_pband_ppm)
 
 
 def test_no_co2_dosing_in_the_dark_unless_lamps_burn():
@@ -170,6 +173,39 @@ def test_no_co2_dosing_in_the_dark_unless_lamps_burn():
     out, _ = settle(sp(lamps_pct=100.0), m_dark, hour=3.0)
     assert out[A["lamps_pct"]] == 100.0
     assert out[A["co2_valve_pct"]] == 100.0
+
+
+def test_co2_dosed_under_lamps_another_program_switched_on():
+    # the lamps burn at night on another program's schedule (the computer's own lamp setpoint
+    # is 0): the PAR sensor reads them (187 umol/m2/s), so the crop's CO2 is dosed
+    lit = meas(iglob_w_m2=0.0, par_umol_m2_s=187.0, co2_ppm=500.0)
+    out, _ = settle(sp(), lit, hour=3.0)
+    assert out[A["lamps_pct"]] == 0.0
+    assert out[A["co2_valve_pct"]] == 100.0
+    # moonlight or a street lamp (a few umol/m2/s) is still dark
+    out, _ = settle(sp(), meas(iglob_w_m2=0.0, par_umol_m2_s=5.0, co2_ppm=500.0), hour=3.0)
+    assert out[A["co2_valve_pct"]] == 0.0
+
+
+def _dosed_house(settings: ClimateComputerSettings, hours: float = 3.0) -> float:
+    """CO2 (ppm) a 6 m high house settles at under the computer: 3.56 mg/m2/s at a full valve
+    (0.0128 kg/m2/h), air exchange 4e-3 m3/m2/s with 410 ppm outside; setpoint 800 ppm."""
+    state = new_state(1)
+    co2 = 410.0
+    for _ in range(int(hours * 60)):
+        out = compute_actuators(sp(co2_ppm=800.0), meas(co2_ppm=co2), 12.0, 60.0, settings, state)
+        dose = out[0, A["co2_valve_pct"]] / 100.0 * 12800.0 / 3600.0 / 1.805  # ppm m/s
+        co2 += 60.0 * (dose - 4e-3 * (co2 - 410.0)) / 6.0
+    return co2
+
+
+def test_co2_pi_doses_until_the_setpoint_is_reached():
+    # with an integral time the valve keeps dosing at the setpoint: the house holds 800 ppm
+    assert _dosed_house(S.replace(co2_ti_s=1800.0)) == pytest.approx(800.0, abs=5.0)
+    # the 100 ppm P-band alone (the default) settles where the valve's share balances the loss:
+    # co2 = 410 + 493 * (800 - co2)/100 -> 734 ppm, 66 ppm short
+    assert S.co2_ti_s == 0.0
+    assert _dosed_house(S) == pytest.approx(734.0, abs=3.0)
 
 
 def test_humidity_influence_raises_the_heating_setpoint():
