@@ -1,4 +1,4 @@
-"""The climate computer: setpoints + measurements -> actuator commands (DOMAIN.md section 4).
+"""The climate computer: setpoints + measurements -> actuator commands.
 
 It works the way Dutch process computers (Priva, Hoogendoorn, Link4) do, on plain arrays so one
 call serves one greenhouse or a thousand, and it is a numba kernel callable from other njit code:
@@ -38,7 +38,8 @@ from sim.psychro import saturation_density_g_m3
 
 @dataclass
 class ClimateComputerSettings:
-    """Bands, influences and limits of the climate computer; defaults from DOMAIN.md section 4."""
+    """Bands, influences and limits of the climate computer; defaults as the Priva, Hoogendoorn
+    and Link4 process-computer manuals describe a Dutch Venlo glasshouse's settings."""
 
     # heating: radiation raises the heating setpoint over a W/m2 band
     rad_infl_lo_w_m2: float = 200.0

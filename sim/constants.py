@@ -32,5 +32,6 @@ CO2_MG_PER_UMOL = 0.044
 CH2O_PER_CO2 = 30.0 / 44.0
 #: heat capacity of water, J/L/K
 WATER_HEAT_J_L_K = 4180.0
-#: PAR photons per joule of global radiation above the cover (DOMAIN.md section 2)
+#: PAR photons per joule of global radiation above the cover (Vanthoor 2011 Table 8.1, etaGlobPar;
+#: about half of global radiation is PAR at ~4.6 umol/J, McCree 1972)
 PAR_PER_GLOBAL_UMOL_J = 2.3

@@ -169,7 +169,7 @@ def _harvest(p, crop, n: float, fruit_kg: float) -> None:
     """Book `n` picked fruits of `fruit_kg` each: class A but for the shape-defect share, which
     grows as the crop runs short of assimilates (bent fruits). Weight grades no fruit: every
     fruit picked is above the marketable minimum (the reference growers' class A was 97 % of
-    their harvest at a mean 0.39 kg, DOMAIN.md section 1)."""
+    their harvest at a mean 0.39 kg: Hemming et al. 2019, Sensors 19(8):1807, 4TU dataset)."""
     stress = max(p[P_ABORT] - crop[C_SUPPLY24], 0.0) / p[P_ABORT]
     share_b = min(p[P_CLASS_B_SHARE] + _STRESS_CLASS_B * stress, 1.0)
     kg = n * fruit_kg
