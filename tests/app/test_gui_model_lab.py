@@ -87,11 +87,12 @@ def test_compare_puts_both_models_metrics_side_by_side(qtbot, registry):
     view = make_view(qtbot, registry)
     view.compare.setCurrentIndex(view.compare.findData("other"))
     headers = [view.metrics.horizontalHeaderItem(j).text() for j in range(9)]
-    assert headers[6:] == ["R² (other)", "MAE (other)", "ΔR²\n(default − other)"]
+    assert headers[5:8] == ["R² (other)", "MAE (other)", "ΔR²"]
     assert view.metric_cell("heat_kwh_m2", 3) == "0.569"
-    assert view.metric_cell("heat_kwh_m2", 6) == "0.750"
-    assert view.metric_cell("heat_kwh_m2", 8) == "−0.181"
-    assert view.metric_cell("water_l_m2", 8) == "0.000"
+    assert view.metric_cell("heat_kwh_m2", 5) == "0.750"
+    assert view.metric_cell("heat_kwh_m2", 7) == "−0.181"
+    assert view.metric_cell("water_l_m2", 7) == "0.000"
+    assert view.metric_cell("fruit_growth_kg_m2", 8) == "0.85 / 0.67 / 0.79"  # CV last
     assert "other" in view.r2_legend.text()
 
 

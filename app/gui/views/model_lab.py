@@ -72,8 +72,9 @@ SHORT = {
     "water_l_m2": "water",
 }
 LIST_COLUMNS = ("Model", "In use", "Kinds", "Trained", "Training data", "Held-out R²\n(mean)")
-METRIC_COLUMNS = ("Target", "Unit", "Kind", "R²", "MAE", "CV R²\nGB / ET / MLP")
-COMPARE_COLUMNS = ("R² ({b})", "MAE ({b})", "ΔR²\n({a} − {b})")
+METRIC_COLUMNS = ("Target", "Unit", "Kind", "R²", "MAE")
+CV_COLUMN = "CV R²\nGB / ET / MLP"
+COMPARE_COLUMNS = ("R² ({b})", "MAE ({b})", "ΔR²")
 IMPORTANCE_SHOWN = 8
 
 
@@ -204,6 +205,7 @@ class ModelLabView(QWidget):
             "(1 = perfect, 0 = no better than the mean); click a model to see its metrics"
         )
         self.models.itemSelectionChanged.connect(self._model_chosen)
+        self.models.setMaximumHeight(150)  # a few models; the metrics and plots need the room
         grid.addWidget(self.models)
         row = QHBoxLayout()
         self.refresh_button = QPushButton("Re&fresh")
@@ -268,6 +270,7 @@ class ModelLabView(QWidget):
         tpick = QHBoxLayout()
         self.target = QComboBox()
         self.target.setToolTip("the target the lower plots show (or click its row)")
+        self.target.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.target.currentIndexChanged.connect(lambda _i: self._plot_target())
         target_label = QLabel("Tar&get")
         target_label.setBuddy(self.target)
@@ -279,6 +282,8 @@ class ModelLabView(QWidget):
         self.importance_plot = pg.PlotWidget()
         for p in (self.r2_plot, self.pairs_plot, self.importance_plot):
             style_plot(p)
+            for axis in ("left", "bottom"):
+                p.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)  # no "(x0.001)"
         self.r2_legend = QLabel("")
         pg_grid.addWidget(self.r2_legend, 0, 0, 1, 2)
         pg_grid.addWidget(self.r2_plot, 1, 0, 1, 2)
@@ -288,8 +293,9 @@ class ModelLabView(QWidget):
         pg_grid.setRowStretch(1, 1)
         pg_grid.setRowStretch(3, 1)
         split.addWidget(plots)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([700, 700])  # the compared metrics need their columns readable
         outer.addWidget(split, stretch=1)
 
         # -- training ---------------------------------------------------------------------
@@ -503,6 +509,7 @@ class ModelLabView(QWidget):
         columns = list(METRIC_COLUMNS)
         if other is not None:
             columns += [c.format(a=name, b=other.name) for c in COMPARE_COLUMNS]
+        columns.append(CV_COLUMN)  # last: the comparison stays in view
         self.metrics.setColumnCount(len(columns))
         self.metrics.setHorizontalHeaderLabels(columns)
         m, om = entry.metrics(), (other.metrics() if other else {})
@@ -524,7 +531,6 @@ class ModelLabView(QWidget):
                 KIND_WORDS.get(kind, kind) if kind else "(weekly sum)",
                 fmt_num(row.get("r2"), 3),
                 fmt_num(mae, mae_digits(mae)),
-                cv_text if t in cv.get("gradient_boosting", {}) else "",
             ]
             if other is not None:
                 o = om.get(t, {})
@@ -535,6 +541,7 @@ class ModelLabView(QWidget):
                     fmt_num(omae, mae_digits(omae)),
                     ("+" if delta > 0 else "") + fmt_num(delta, 3),
                 ]
+            cells.append(cv_text if t in cv.get("gradient_boosting", {}) else "")
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, t)
@@ -612,7 +619,7 @@ class ModelLabView(QWidget):
         if stored:
             actual = np.asarray(stored["actual"], dtype=float)
             predicted = np.asarray(stored["predicted"], dtype=float)
-            self.pairs_plot.setTitle(f"{words} ({unit}): predicted vs actual, held out")
+            self.pairs_plot.setTitle(f"{words} ({unit}): predicted vs actual", size="9pt")
             pairs.plot(
                 actual, predicted, pen=None, symbol="o", symbolSize=4,
                 symbolBrush=colour(1), symbolPen=None,
@@ -623,7 +630,9 @@ class ModelLabView(QWidget):
             pairs.setLabel("bottom", "actual (simulated)")
             pairs.setLabel("left", "predicted")
         else:
-            self.pairs_plot.setTitle(f"{words}: predicted vs actual not stored in {entry.name}")
+            self.pairs_plot.setTitle(
+                f"{words}: predicted vs actual not stored in {entry.name}", size="9pt"
+            )
         importance = (entry.meta.get("importance") or {}).get(target)
         if importance:
             top = sorted(importance.items(), key=lambda kv: kv[1], reverse=True)
@@ -636,10 +645,12 @@ class ModelLabView(QWidget):
             )
             imp.getAxis("left").setTicks([[(i, f) for i, (f, _v) in enumerate(top)]])
             imp.setYRange(-0.6, len(top) - 0.4, padding=0)
-            imp.setXRange(0, max(1e-3, max(v for _f, v in top)), padding=0.05)
-            self.importance_plot.setTitle(f"{words}: R² lost when a feature is shuffled")
+            imp.setXRange(0, max(1e-3, max(v for _f, v in top)) * 1.05, padding=0)
+            self.importance_plot.setTitle(f"{words}: R² lost if shuffled", size="9pt")
         else:
-            self.importance_plot.setTitle(f"Feature importance not stored in {entry.name}")
+            self.importance_plot.setTitle(
+                f"Feature importance not stored in {entry.name}", size="9pt"
+            )
 
     # -- training ----------------------------------------------------------------------------
     def request(self) -> TrainRequest:
