@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         from app.gui.views.events import EventsView
         from app.gui.views.history import HistoryView
         from app.gui.views.model_check import ModelCheckView
+        from app.gui.views.model_lab import ModelLabView
         from app.gui.views.overview import OverviewView
         from app.gui.views.setpoints import SetpointsView
         from app.gui.views.supply import SupplyView
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.whatif = WhatIfView()
         self.supply = SupplyView(db)
         self.model_check = ModelCheckView(db)
+        self.model_lab = ModelLabView()
         self.views = [
             ("&Overview", self.overview, "live climate, actuators, alarms and crop"),
             ("&History", self.history, "logged channels over any range; export CSV or PNG"),
@@ -93,6 +95,7 @@ class MainWindow(QMainWindow):
             ("&What-if", self.whatif, "simulate seasons with other setpoints and compare"),
             ("S&upply", self.supply, "orders, lots, pick lists, reorder"),
             ("&Model check", self.model_check, "replay a logged greenhouse: simulated vs measured"),
+            ("A&I model lab", self.model_lab, "learned models: metrics, compare, promote, train"),
         ]
         for i, (title, view, tip) in enumerate(self.views):
             self.tabs.addTab(view, title)
@@ -168,6 +171,7 @@ class MainWindow(QMainWindow):
         self.link_label.setText(f"{self.config.describe()} on {self.session.address or ''}")
         self.timer.start()
         self.setpoints.load_rules(self.session.rules)
+        self.model_lab.reload()
         self.history.reload()  # channels and the last day of data, without a button press
         self.refresh()
         self.session_started.emit()

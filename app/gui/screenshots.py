@@ -3,7 +3,8 @@
 Run `QT_QPA_PLATFORM=offscreen python -m app.gui.screenshots docs/screenshots`. The window runs
 the real embedded default (virtual device on a pty, control loop, database in a temporary
 folder) on a manual clock for a few plant hours, a short what-if, a model check of the shipped
-Reference growers' season, and a demo warehouse.
+Reference growers' season, a demo warehouse, and a model lab on a temporary registry holding
+the shipped model and one trained in the lab (8 seasons of 60 days).
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def main(out_dir: str) -> int:
     clock = ManualClock(0.0)
     settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
     config = SessionConfig(db_path=db, clock=clock, autorun=False, speed=60.0)
+    os.environ["SERRA_MODEL_DIR"] = str(tmp / "models")  # a demo registry, not the user's
     window = MainWindow(config, settings)
     window.resize(1400, 860)
     window.show()
@@ -127,6 +129,7 @@ def main(out_dir: str) -> int:
         5: "whatif",
         6: "supply",
         7: "model_check",
+        8: "model_lab",
     }
     window.history.reload()
     wait()
@@ -136,6 +139,15 @@ def main(out_dir: str) -> int:
     window.model_check.run()  # the shipped Reference growers, whole season, open loop
     wait(500)
     window.supply.reload()
+    window.model_lab.name.setText("lab-8-seasons")
+    window.model_lab.train()  # in a child process; the list reloads when it is saved
+    while window.model_lab.training:
+        wait(500)
+    wait()
+    lab = window.model_lab
+    lab.models.selectRow(1)
+    lab.compare.setCurrentIndex(lab.compare.findData("default"))
+    lab.target.setCurrentIndex(lab.target.findData("fruit_growth_kg_m2"))
     wait()
     for index, name in shots.items():
         window.tabs.setCurrentIndex(index)

@@ -30,10 +30,10 @@ def test_keyboard_reaches_every_view(make_window, qtbot):
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
     seen = []
-    for k in (3, 7, 1, 8, 5, 2, 6, 4):
+    for k in (3, 7, 1, 9, 8, 5, 2, 6, 4):
         qtbot.keyClick(window, getattr(Qt.Key, f"Key_{k}"), Qt.KeyboardModifier.ControlModifier)
         seen.append(window.tabs.currentIndex() + 1)
-    assert seen == [3, 7, 1, 8, 5, 2, 6, 4]
+    assert seen == [3, 7, 1, 9, 8, 5, 2, 6, 4]
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     letters = [t[t.index("&") + 1].lower() for t in titles]  # Alt+letter opens each view
-    assert len(set(letters)) == len(titles) == 8, titles
+    assert len(set(letters)) == len(titles) == 9, titles
