@@ -30,3 +30,16 @@ def _log_files_in_tmp(tmp_path_factory):
         os.environ.pop(LOG_DIR_ENV, None)
     else:
         os.environ[LOG_DIR_ENV] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _model_registry_in_tmp(tmp_path_factory):
+    """The model registry in a fresh temporary folder, as on a new install: tests never read or
+    change the user's trained models (subprocesses inherit the variable)."""
+    old = os.environ.get("SERRA_MODEL_DIR")
+    os.environ["SERRA_MODEL_DIR"] = str(tmp_path_factory.mktemp("models"))
+    yield
+    if old is None:
+        os.environ.pop("SERRA_MODEL_DIR", None)
+    else:
+        os.environ["SERRA_MODEL_DIR"] = old
