@@ -78,6 +78,9 @@ class LearnedStrategy:
     bounds: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(PLAN_BOUNDS))
     max_change: dict[str, float] = field(default_factory=lambda: dict(MAX_CHANGE))
     trust: dict[str, float] = field(default_factory=lambda: dict(TRUST))
+    #: Predicted EUR/m2 a day a plan value must earn to move to its trust-region edge (grows
+    #: with the square of the move): a weak model keeps near the grower plan unless sure.
+    trust_penalty_eur_m2: float = 0.1
     popsize: int = 12
     iterations: int = 10
     seed: int = 0
@@ -191,9 +194,14 @@ class LearnedStrategy:
              "seed": self.seed + len(self.decisions) + 1, "verbose": -9},
         )  # fmt: skip
         best_x, best_gain = x0, -math.inf
+        scale = np.array([max(self.trust[n], 1e-9) for n in PLAN_FEATURES])
         while not es.stop():
             xs = np.array(es.ask())
-            gain, _ = self._value(fixed, lo + xs * (hi - lo), week)
+            plans = lo + xs * (hi - lo)
+            gain, _ = self._value(fixed, plans, week)
+            gain = gain - self.trust_penalty_eur_m2 * (((plans - self._anchor) / scale) ** 2).sum(
+                axis=1
+            )
             es.tell(list(xs), list(-gain))
             k = int(np.argmax(gain))
             if gain[k] > best_gain:
