@@ -1,7 +1,7 @@
 """Learned strategy against grower rules on weather the shipped model never saw, scored in the
 full simulator (never by the model), plus the dataset and planning speed.
 
-    .venv/bin/python bench/bench_learned.py [--days N]
+    .venv/bin/python bench/bench_learned.py [--days N] [--dataset-seasons N] [--trust-penalty EUR]
 
 Held-out weathers are the dataset's held-out ones (the AGC 2018 season and the synthetic 35N
 year). Prints one JSON line per season and a summary line.
@@ -24,6 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=float, default=115.0)
     parser.add_argument("--dataset-seasons", type=int, default=200)
+    parser.add_argument("--trust-penalty", type=float, default=None, help="EUR/m2 a day")
     args = parser.parse_args()
     t0 = time.perf_counter()
     build_dataset(args.dataset_seasons, seed=0)
@@ -34,6 +35,8 @@ def main() -> None:
         label, weather = season_weather(w, args.days)
         grower = run_season(weather, GrowerRules(), record=False)[0].summary
         learned = LearnedStrategy()
+        if args.trust_penalty is not None:
+            learned.trust_penalty_eur_m2 = args.trust_penalty
         t1 = time.perf_counter()
         summary = run_season(weather, learned, record=False)[0].summary
         plan_s = (time.perf_counter() - t1) / max(1, len(learned.decisions) + len(learned.events))

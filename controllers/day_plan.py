@@ -48,6 +48,16 @@ def grower_plan(base: GrowerRules | None = None) -> np.ndarray:
     return np.array([20.5, 18.5, 2.0, 900.0, 16.0, 100.0, 20.0])
 
 
+def grower_anchor(base_setpoints: np.ndarray, step_s: float) -> np.ndarray:
+    """Today's plan closest to what the grower rules do: `grower_plan` with the lamp hours the
+    rules allow today (none before 1 September; the fixed 16 h plan burns 1.4 EUR/m2 of August
+    electricity over 60 days of the 2018 weather for 0.3 kg/m2 more fruit)."""
+    plan = grower_plan()
+    lamp_h = float(np.count_nonzero(base_setpoints[:, _J["lamps_pct"]] > 0.0)) * step_s / 3600.0
+    plan[PLAN_FEATURES.index("plan_lamp_hours_h")] = min(16.0, lamp_h)
+    return plan
+
+
 def plan_setpoints(
     plan: np.ndarray,
     times_s: np.ndarray,

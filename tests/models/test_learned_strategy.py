@@ -100,3 +100,23 @@ def test_plan_keeps_the_daily_change_guardrail() -> None:
             assert abs(plan[name] - prev[name]) <= limit + 1e-9
         prev = plan
     assert all(len(d["reasons"]) == 3 for d in s.decisions)
+
+
+def test_plan_stays_in_the_trust_region_around_grower_rules() -> None:
+    s = LearnedStrategy()
+    run_season(_weather(6), s, record=False)
+    assert len(s.decisions) == 5
+    for d in s.decisions:
+        plan = d["plan"]
+        assert abs(plan["plan_heat_day_c"] - 20.5) <= 1.0 + 1e-9
+        assert abs(plan["plan_heat_night_c"] - 18.5) <= 1.0 + 1e-9
+        assert abs(plan["plan_co2_day_ppm"] - 900.0) <= 300.0 + 1e-9
+        assert plan["plan_lamp_hours_h"] == 16.0  # grower rules light from 1 September
+
+
+def test_no_lamp_hours_on_days_grower_rules_burn_none() -> None:
+    s = LearnedStrategy()
+    august = default_weather().window("2018-08-20", 4)
+    run_season(august, s, record=False)
+    assert len(s.decisions) == 3
+    assert all(d["plan"]["plan_lamp_hours_h"] == 0.0 for d in s.decisions)
