@@ -59,6 +59,7 @@ def child(minutes: float, speed: float) -> int:
 
     app = QApplication([sys.argv[0]])
     state = {"t0": time.perf_counter(), "last": None, "worst": 0.0, "visits": 0, "errors": 0}
+    by_view: dict[str, list[float]] = {}  # view shown -> lateness of each late heartbeat
 
     def emit(kind: str, **fields) -> None:
         minutes_run = (time.perf_counter() - state["t0"]) / 60.0
@@ -69,7 +70,11 @@ def child(minutes: float, speed: float) -> int:
     def beat() -> None:
         now = time.perf_counter()
         if state["last"] is not None:
-            state["worst"] = max(state["worst"], (now - state["last"]) * 1e3 - BEAT_MS)
+            late = (now - state["last"]) * 1e3 - BEAT_MS
+            state["worst"] = max(state["worst"], late)
+            w = window()
+            if late > BLOCK_TARGET_MS and w is not None:
+                by_view.setdefault(w.tabs.tabText(w.tabs.currentIndex()), []).append(late)
         state["last"] = now
 
     def window():
@@ -135,8 +140,9 @@ def child(minutes: float, speed: float) -> int:
 
     code = main([])
     w = window()
+    late = {v.replace("&", ""): [len(t), round(max(t))] for v, t in by_view.items()}
     emit("end", code=code, stopped=bool(w and w.session.stopped), start_error=w and w.start_error,
-         uncaught=state["errors"], visits=state["visits"])  # fmt: skip
+         uncaught=state["errors"], visits=state["visits"], late_by_view=late)  # fmt: skip
     return code
 
 
@@ -196,6 +202,7 @@ def soak(minutes: float, speed: float, max_growth_mb: float) -> dict:
         "visits": end["visits"] if end else (samples[-1]["visits"] if samples else 0),
         "errors": (end["uncaught"] if end else 0) + logged,
         "stopped_cleanly": bool(end and end["stopped"]),
+        "late_by_view": end.get("late_by_view", {}) if end else {},
         "crash": crash,
         "exit": proc.returncode,
         "stderr_tail": err.strip()[-1500:] if crash else "",
@@ -238,6 +245,9 @@ def report(f: dict, max_growth_mb: float) -> None:
     )
     if f["errors"]:
         print(f"the app's log ends: {f['log_tail']}")
+    if f["late_by_view"]:
+        where = ", ".join(f"{v} {n}x (worst {w} ms)" for v, (n, w) in f["late_by_view"].items())
+        print(f"heartbeats later than {BLOCK_TARGET_MS:g} ms, by the view shown: {where}")
     print(f"crash={'yes' if f['crash'] else 'no'}")
     if f["crash"]:
         print(f"exit {f['exit']}: {f['stderr_tail']}")
