@@ -29,7 +29,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.child_run import prepare_child_runs
-from app.gui.common import ErrorLine, add_legend, cell, colour, header_cell, style_plot
+from app.gui.common import (
+    ErrorLine,
+    add_legend,
+    cell,
+    colour,
+    header_cell,
+    show_axis_values,
+    style_plot,
+)
 from app.gui.workers import run_in_worker
 from app.whatif_run import (
     Variant,
@@ -178,6 +186,7 @@ class WhatIfView(QWidget):
         self.yield_plot = pg.PlotWidget(title="Cumulative yield (kg/m²) by season day")
         for p in (self.costs_plot, self.tair_plot, self.yield_plot):
             style_plot(p)
+            show_axis_values(p, False)  # until a run has results: no 0.1 .. 0.9 axes
             pv.addWidget(p)
         # the bars share the lines' colours: one legend row on the line plots, none over bars
         for p in (self.tair_plot, self.yield_plot):
@@ -355,6 +364,7 @@ class WhatIfView(QWidget):
     def _plot_costs(self, run: WhatIfRun, costs: list[str]) -> None:
         cp = self.costs_plot.getPlotItem()
         cp.clear()
+        show_axis_values(self.costs_plot, True)
         n = len(run.names)
         width = 0.8 / max(1, n)
         for j, s in enumerate(run.summaries):
@@ -371,6 +381,7 @@ class WhatIfView(QWidget):
     def _plot_series(self, plot: pg.PlotWidget, run: WhatIfRun, series: list) -> None:
         item = plot.getPlotItem()
         item.clear()
+        show_axis_values(plot, True)
         for j, values in enumerate(series):
             item.plot(
                 np.arange(len(values)), values, pen=pg.mkPen(colour(j), width=2), name=run.names[j]
