@@ -19,7 +19,8 @@ class ChildRunError(Exception):
     """The work failed in the child, or the child died; the message is one line."""
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """The first line of an error's message, or its type name when it has none."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -31,7 +32,7 @@ def _child(work: Callable[..., Any], payload: Any, out: Any) -> None:
         result = work(payload, progress=lambda f: out.put(("progress", f)))
         out.put(("done", result))
     except Exception as exc:  # reported in one line, never a traceback in a view
-        out.put(("error", _one_line(exc)))
+        out.put(("error", one_line(exc)))
 
 
 def run_in_child(

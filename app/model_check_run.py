@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.child_run import ChildRunError, run_in_child
+from app.child_run import ChildRunError, one_line, run_in_child
 
 #: Log choices of the view: key and words.
 LOG_CHOICES = (
@@ -150,12 +150,7 @@ def _checked_model_check(request: ModelCheckRequest, progress: Callable[[float],
     except _input_errors():
         raise
     except Exception as exc:
-        raise ModelCheckError(f"the model check failed: {_one_line(exc)}") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        raise ModelCheckError(f"the model check failed: {one_line(exc)}") from None
 
 
 def run_model_check_in_process(
