@@ -19,20 +19,19 @@ from pathlib import Path
 import numpy as np
 
 from controllers.setpoints import SETPOINT_RANGES
+from drivers.signals import ACTUATORS
 from sim.weather import BLEISWIJK, Site, WeatherError
 from sim.weather_files import parse_times  # one time parser for weather files and loggers
 
 #: Measured signals a replay compares (the simulator reports them under the same names).
 MEASURED: tuple[str, ...] = ("tair_c", "rh_pct", "co2_ppm", "pipe_c", "pipe_grow_c")
 #: Actuator positions a replay can force (logged water temperatures `pipe_c`/`pipe_grow_c` too).
-POSITIONS: tuple[str, ...] = (
-    "vent_lee_pct",
-    "vent_wind_pct",
-    "screen_energy_pct",
-    "screen_blackout_pct",
-    "lamps_pct",
-    "co2_valve_pct",
-    "fog_pct",  # `serra db export` writes it; the AGC logs lack it (the climate computer decides)
+POSITIONS: tuple[str, ...] = tuple(
+    # the positions in %: the water temperatures are commanded as setpoints, irrigation is a
+    # valve the logs do not hold; fogging: `serra db export` writes it, the AGC logs lack it
+    a
+    for a in ACTUATORS
+    if a.endswith("_pct") and a != "irrigation_pct"
 )
 #: Outdoor weather columns that make a log carry its own weather.
 WEATHER_KEYS: tuple[str, ...] = ("tout_c", "rhout_pct", "iglob_w_m2", "wind_m_s")
