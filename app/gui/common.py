@@ -149,6 +149,7 @@ class Tile(QFrame):
         self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail = QLabel("")
         self.detail.setStyleSheet("font-size: 11px;")
+        self._colour: str | None = None
         for w in (self.caption, self.value, self.detail):
             layout.addWidget(w)
 
@@ -156,9 +157,11 @@ class Tile(QFrame):
         """Show a value (already formatted with unit) and a detail line."""
         self.value.setText(value)
         self.detail.setText(detail)
-        self.value.setStyleSheet(
-            "font-size: 22px; font-weight: bold;" + (f" color: {colour};" if colour else "")
-        )
+        if colour != self._colour:  # a style sheet re-polishes the label: only when it changes
+            self._colour = colour
+            self.value.setStyleSheet(
+                "font-size: 22px; font-weight: bold;" + (f" color: {colour};" if colour else "")
+            )
 
 
 def show_axis_values(plot: pg.PlotWidget, shown: bool) -> None:

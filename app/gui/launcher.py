@@ -91,5 +91,9 @@ def launch(argv: list[str] | None = None, config: SessionConfig | None = None) -
     tune_interpreter()
     window = MainWindow(config, settings)
     window.show()
+    from app.gui.collector import CollectorSteward
+
+    steward = CollectorSteward(window)
+    window.session_started.connect(steward.resume)
     window.start_session()
     return app.exec()
