@@ -16,6 +16,7 @@ import getpass
 import logging
 import math
 import os
+import subprocess
 import threading
 import time
 from collections import deque
@@ -49,6 +50,20 @@ SPEEDS: tuple[float, ...] = (1.0, 10.0, 60.0, 300.0, 600.0)
 PLANT_TICK_S = 60.0
 #: Shortest wall time between ticks: a poll cycle of the virtual bus takes ~0.1 s.
 MIN_TICK_S = 0.5
+
+
+def _compile_kernels_aside(say: Callable[[str], None]) -> None:
+    """On a first start, compile the kernels in a child process (app.kernel_warmup)."""
+    from app.kernel_warmup import WarmupError, kernels_warm, warm_kernels_in_child
+
+    if kernels_warm():
+        return
+    say("compiling the simulator (first start only, about a minute)...")
+    try:
+        warm_kernels_in_child()
+    except (WarmupError, OSError, subprocess.SubprocessError) as exc:
+        # the session compiles them itself then, and says what is wrong if that fails too
+        log.warning("kernels not compiled aside: %s", exc)
 
 
 class SessionError(Exception):
@@ -292,6 +307,7 @@ class Session:
         resumed = None
         port: str | None
         if cfg.simulated:
+            _compile_kernels_aside(say)
             say("starting simulator...")
             resumed = resume_plant(store)
             device = self._start_device(nodes, resumed.plant)
