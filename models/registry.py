@@ -12,15 +12,14 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sklearn
-import skops
-import skops.io as sio
 
 from models.features import FEATURES, TARGETS, unit_of
-from models.train import DayModel
+
+if TYPE_CHECKING:  # scikit-learn and skops load only to save or load a model, not to list them
+    from models.train import DayModel
 
 SHIPPED_DIR = Path(__file__).parent / "data"
 SHIPPED_NAME = "default"
@@ -72,6 +71,9 @@ def default_root() -> Path:
 
 def versions() -> dict[str, str]:
     """Library versions a model records."""
+    import sklearn
+    import skops
+
     return {
         "scikit-learn": sklearn.__version__,
         "skops": skops.__version__,
@@ -89,6 +91,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def save_model(directory: Path, name: str, model: DayModel, meta: dict[str, Any]) -> Path:
     """Write `name.skops` and `name.json` into `directory`; returns the skops path."""
+    import skops.io as sio
+
     directory.mkdir(parents=True, exist_ok=True)
     full = {
         "name": name,
@@ -113,6 +117,11 @@ def _newer(saved: str, installed: str) -> bool:
 
 def load_from(path: Path, name: str | None = None) -> LoadedModel:
     """Load the model at `path` (.skops beside its .json) after checking versions and types."""
+    import sklearn
+    import skops.io as sio
+
+    from models.train import DayModel
+
     name = name or path.stem
     meta_path = path.with_suffix(".json")
     if not path.is_file() or not meta_path.is_file():
