@@ -135,9 +135,11 @@ def load_targets(args: argparse.Namespace, sources: list[str]) -> list[Target]:
     """
     from app.cli_replay import load_inputs
     from controllers.calibrate import prepare_target
+    from sim.config import load_config
     from sim.plant import DEFAULT_PHYSICS_STEP_S
 
     step = DEFAULT_PHYSICS_STEP_S if args.physics_step is None else args.physics_step
+    start = load_config(args.config)  # places a logged daily CO2 dose (the fit's start)
     targets = []
     for source in sources:
         one = argparse.Namespace(
@@ -160,6 +162,7 @@ def load_targets(args: argparse.Namespace, sources: list[str]) -> list[Target]:
                 start=args.start,
                 days=args.days,
                 physics_step_s=step,
+                config=start,
             )
         )
     return targets
@@ -236,13 +239,15 @@ def _calibrate(args: argparse.Namespace) -> int:
         raise CliError(f"--out {args.out}: cannot write ({exc.strerror})") from None
     # the figures after are those of the file as written, replayed as `serra sim replay` does
     written = load_config(args.out)
-    after = [replay_errors(t, written) for t in targets]
+    after = [replay_errors(t, written, as_replayed=True) for t in targets]
     report = _report(args, targets, params, result, before, after)
     report["checked"] = [
         {
             "log": t.name,
             "rmse_before": {k: _clean(v) for k, v in b.items()},
-            "rmse_after": {k: _clean(v) for k, v in replay_errors(t, written).items()},
+            "rmse_after": {
+                k: _clean(v) for k, v in replay_errors(t, written, as_replayed=True).items()
+            },
         }
         for t, b in zip(checks, checked_before, strict=True)
     ]

@@ -247,6 +247,12 @@ def format_report(report) -> str:
             f"{_f(report.signals[n].bias_by_hour.get(hour), _DIGITS.get(n, 2)):>11}" for n in names
         )
         lines.append(f"{hour:>4}{cells}")
+    co2 = getattr(report, "co2", None)
+    if co2:
+        dosed = f"dosed {co2['simulated']:.2f} kg/m2"
+        if "logged" in co2:
+            dosed += f" (logged {co2['logged']:.2f}; {co2['dark_hours']:.1f} h in the dark)"
+        lines += ["", f"CO2 dosing: {co2['driver']}; {dosed}"]
     if report.never_logged:
         lines += ["", "never logged, replaced by: " + "; ".join(
             f"{k} = {v}" for k, v in report.never_logged.items())]  # fmt: skip

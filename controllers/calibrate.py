@@ -24,8 +24,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from controllers.calibrate_ranges import ParamRange
+from controllers.co2_dose import DosePlan
 from controllers.grower_rules import GrowerRules
-from controllers.replay import ReplayError, on_grid, replay, replay_schedules, replay_window
+from controllers.replay import (
+    ReplayError,
+    on_grid,
+    plan_logged_dose,
+    replay,
+    replay_schedules,
+    replay_window,
+    with_valve,
+)
 from controllers.replay_log import ReplayLog
 from controllers.season import CLIMATE_COLUMNS, run_season
 from controllers.strategy import StrategyContext
@@ -80,6 +89,8 @@ class Target:
     actuator_schedule: tuple
     measured: dict[str, np.ndarray]  # SCALES signals the log holds, on the window's grid
     strategy: _PlannedOnce = field(repr=False)
+    #: the logged daily CO2 dose placed once (open loop), forced alike for every candidate
+    dose_plan: DosePlan | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -95,8 +106,13 @@ def prepare_target(
     start: str | None = None,
     days: float | None = None,
     physics_step_s: float = DEFAULT_PHYSICS_STEP_S,
+    config: GreenhouseConfig | None = None,
 ) -> Target:
-    """Check `log` replays as `serra sim replay` would, and keep what each evaluation needs."""
+    """Check `log` replays as `serra sim replay` would, and keep what each evaluation needs.
+
+    An open loop with a logged daily CO2 dose places it once, with `config` (the start of the
+    fit; default the shipped one), and every candidate doses that same valve.
+    """
     if mode not in ("actuators", "setpoints"):
         raise ReplayError(f"mode must be actuators or setpoints, got {mode!r}")
     window = replay_window(log, weather, start, days)
@@ -107,6 +123,10 @@ def prepare_target(
         )
     sp, act = replay_schedules(log, mode, {})
     grid = np.asarray(window.time_s)
+    plan = None
+    if mode == "actuators" and log.co2_dose is not None:
+        plan = plan_logged_dose(log, window, sp, act, config, physics_step_s)
+        act = with_valve(act, grid, plan.valve_pct)
     measured = {
         name: on_grid(log.time_s, log.values[name], grid, float(window.step_s))
         for name in SCALES
@@ -130,6 +150,7 @@ def prepare_target(
         act,
         measured,
         _PlannedOnce(f"replay-{mode}"),
+        plan,
     )
 
 
@@ -325,8 +346,14 @@ def calibrate(
     )
 
 
-def replay_errors(target: Target, config: GreenhouseConfig) -> dict[str, float]:
-    """RMSE per objective signal of `config` on `target`, as `serra sim replay` computes it."""
+def replay_errors(
+    target: Target, config: GreenhouseConfig, *, as_replayed: bool = False
+) -> dict[str, float]:
+    """RMSE per objective signal of `config` on `target`, as `serra sim replay` computes it.
+
+    A logged daily CO2 dose is placed as the target placed it (as the fit saw it), or, with
+    `as_replayed`, anew with `config`, as `serra sim replay --config` does.
+    """
     report, _ = replay(
         target.log,
         target.weather,
@@ -335,6 +362,7 @@ def replay_errors(target: Target, config: GreenhouseConfig) -> dict[str, float]:
         start=target.start,
         days=target.days,
         physics_step_s=target.physics_step_s,
+        dose_plan=None if as_replayed else target.dose_plan,
     )
     return {name: report.signals[name].rmse for name in SCALES if name in report.signals}
 

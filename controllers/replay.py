@@ -1,8 +1,10 @@
 """Replay a logged compartment through the simulator and measure how well it follows the log.
 
 Open loop (`actuators`): the logged water temperatures of both heating circuits, both vents,
-both screens and the lamps are forced as logged; CO2 is dosed by the climate computer to the
-compartment's own logged CO2 setpoint (or, without one, the logged CO2 valve is forced). Closed
+both screens and the lamps are forced as logged; CO2 is dosed as logged: each day's logged dose
+(the challenge's daily CO2_dosage) placed where the simulated CO2 falls below the logged
+setpoint (controllers/co2_dose.py); without a daily dose the logged CO2 valve is forced, else
+the climate computer doses to the compartment's own logged CO2 setpoint. Closed
 loop (`setpoints`): the logged setpoints go through the climate computer, which drives heating,
 vents and CO2; lamps and screens, for which a climate computer logs no setpoint, stay as logged.
 
@@ -17,17 +19,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from controllers.co2_dose import DosePlan, plan_dose
 from controllers.grower_rules import GrowerRules
-from controllers.replay_log import MEASURED, ReplayLog
+from controllers.replay_log import MEASURED, ReplayLog, merge_columns
 from controllers.replay_metrics import Agreement, agreement
 from controllers.season import CLIMATE_COLUMNS, CROP_COLUMNS, SeasonResult, run_season
 from controllers.setpoints import SETPOINT_RANGES, SETPOINTS
-from sim.config import GreenhouseConfig
+from sim.config import GreenhouseConfig, load_config
 from sim.plant import DEFAULT_PHYSICS_STEP_S
 from sim.weather import Weather
 
@@ -42,6 +45,8 @@ DEFAULTS: dict[str, float] = {
     "screen_blackout_pct": 0.0,  # open (not drawn)
     "lamps_pct": 0.0,  # off
 }
+#: A CO2 "vent setpoint" above any setpoint: the climate computer never lowers the setpoint
+_NO_VENT_REDUCTION = 1e6
 _CLOSED_LOOP_FORCED = ("screen_energy_pct", "screen_blackout_pct", "lamps_pct")
 #: Setpoints whose logged 0 C means "no limit from this setpoint" (vents may always open).
 _ZERO_ALLOWED = ("vent_lee_c", "vent_wind_c")
@@ -79,6 +84,8 @@ class ReplayReport:
     summary: dict = field(default_factory=dict)
     #: daily cumulative harvest where compared: local dates, measured and simulated kg/m2
     harvest_daily: dict[str, list] | None = None
+    #: what drove CO2 dosing, and the dosed CO2 (season kg/m2; daily where a dose was logged)
+    co2: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-ready report (paired series left out)."""
@@ -93,6 +100,10 @@ class ReplayReport:
             "harvest": self.harvest,
             "never_logged": self.never_logged,
             "climate_computer_hours": {k: round(v, 1) for k, v in self.drove_gaps.items()},
+            "co2_driver": self.co2.get("driver"),
+            "co2_dosed_kg_m2": {
+                k: self.co2[k] for k in ("logged", "simulated", "dark_hours") if k in self.co2
+            },
             "notes": self.notes,
         }
 
@@ -311,6 +322,121 @@ def _harvest(
     }
 
 
+def with_valve(schedule: Schedule, grid: np.ndarray, valve_pct: np.ndarray) -> Schedule:
+    """`schedule` with the CO2 valve forced to `valve_pct` at the `grid` times (NaN: free).
+
+    Both go onto the union of their times step-wise, so each keeps its own forcing.
+    """
+    log_t, columns = schedule
+    t = np.union1d(log_t, grid)
+    forced = merge_columns(t, {}, log_t, {k: v for k, v in columns.items() if k != "co2_valve_pct"})
+    forced.update(merge_columns(t, {}, grid, {"co2_valve_pct": valve_pct}))
+    return t, forced
+
+
+def plan_logged_dose(
+    log: ReplayLog,
+    window: Weather,
+    sp_schedule: Schedule | None,
+    act_schedule: Schedule,
+    config: GreenhouseConfig | None,
+    physics_step_s: float = DEFAULT_PHYSICS_STEP_S,
+) -> DosePlan:
+    """Where each logged day's CO2 dose goes over the replay `window` (open loop).
+
+    A pilot run of the replay's schedules has the climate computer dose to the logged setpoint:
+    its valve is where the compartment's controller doses. The deficit (logged CO2 setpoint
+    minus the pilot's CO2; without a logged setpoint every step alike) and the light the climate
+    computer doses in (outside radiation over its co2_min_w_m2, or lamps on) place what the
+    pilot's valve cannot hold (controllers/co2_dose.py).
+    """
+    assert log.co2_dose is not None
+    # the compartment's controller: the climate computer dosing to the logged setpoint
+    # without lowering it as the vents open (the logged compartments did not)
+    strategy = GrowerRules()
+    strategy.name = "replay-co2-pilot"
+    strategy.settings = replace(strategy.settings, co2_vent_ppm=_NO_VENT_REDUCTION)
+    pilot = run_season(
+        window,
+        strategy,
+        config,
+        setpoint_schedule=sp_schedule,
+        actuator_schedule=act_schedule,
+        physics_step_s=physics_step_s,
+        record=True,
+    )[0]
+    assert pilot.climate is not None
+    grid = np.asarray(window.time_s)
+    clim = pilot.climate
+    co2_sp = log.setpoints().get("co2_ppm")
+    if co2_sp is None:
+        deficit = np.ones(len(grid))
+    else:
+        sp = merge_columns(grid, {}, log.time_s, {"sp": co2_sp})["sp"]
+        deficit = sp - clim[:, CLIMATE_COLUMNS.index("co2_ppm")]
+    lit = (clim[:, CLIMATE_COLUMNS.index("iglob_w_m2")] >= strategy.settings.co2_min_w_m2) | (
+        clim[:, CLIMATE_COLUMNS.index("lamps_pct")] > 0.0
+    )
+    dates = np.array([_local(float(t), window).date().isoformat() for t in grid])
+    dose = log.co2_dose
+    return plan_dose(
+        dates,
+        dose.dates,
+        dose.kg_m2,
+        clim[:, CLIMATE_COLUMNS.index("co2_valve_pct")] / 100.0,
+        deficit,
+        lit,
+        _capacity(config),
+        float(window.step_s),
+    )
+
+
+def _capacity(config: GreenhouseConfig | None) -> float:
+    return (config or load_config())["co2.dosing_capacity_kg_m2_h"]
+
+
+def _co2_account(
+    log: ReplayLog, mode: str, plan: DosePlan | None, result: SeasonResult, window: Weather,
+    capacity: float,
+) -> dict:  # fmt: skip
+    """What drove the CO2 dosing, and the dosed CO2 simulated (and logged, where it was)."""
+    simulated = round(float(result.summary["co2_kg_m2"]), 3)
+    if plan is not None:
+        assert log.co2_dose is not None and result.climate is not None
+        step = float(window.step_s)
+        valve = result.climate[:, CLIMATE_COLUMNS.index("co2_valve_pct")]
+        dates = np.array([_local(float(t), window).date().isoformat() for t in window.time_s])
+        hours = {d: float(valve[dates == d].sum()) / 100.0 * step / 3600.0 for d in plan.dates}
+        driver = (
+            f"daily CO2 dose as logged ({log.co2_dose.source}), placed where a climate computer "
+            "dosing to the logged setpoint opens its valve"
+        )
+        out = {
+            "driver": driver,
+            "logged": round(sum(plan.logged_kg_m2), 3),
+            "simulated": simulated,
+            "dark_hours": round(plan.dark_hours, 1),
+            "daily": {
+                "dates": plan.dates,
+                "logged_kg_m2": plan.logged_kg_m2,
+                "valve_open_h": [round(hours[d], 3) for d in plan.dates],
+                "simulated_kg_m2": [hours[d] * capacity for d in plan.dates],
+            },
+        }
+        if plan.short_kg_m2 > 0:
+            out["short_kg_m2"] = round(plan.short_kg_m2, 3)
+        return out
+    if mode == "setpoints":
+        driver = "climate computer to the logged CO2 setpoint (closed loop)"
+    elif "co2_valve_pct" in log.values and "co2_ppm" not in log.setpoints():
+        driver = "logged CO2 valve (no daily CO2 dose in the log)"
+    elif "co2_ppm" in log.setpoints():
+        driver = "climate computer to the logged CO2 setpoint (no daily CO2 dose in the log)"
+    else:
+        driver = "climate computer to the grower rules' CO2 setpoint (no daily CO2 dose logged)"
+    return {"driver": driver, "simulated": simulated}
+
+
 def comparable(name: str, values: np.ndarray, tair: np.ndarray) -> np.ndarray:
     """`values` of signal `name` as a replay compares them, given the air temperature `tair`.
 
@@ -332,10 +458,13 @@ def replay(
     days: float | None = None,
     physics_step_s: float = DEFAULT_PHYSICS_STEP_S,
     progress: Callable[[float], None] | None = None,
+    dose_plan: DosePlan | None = None,
 ) -> tuple[ReplayReport, SeasonResult]:
     """Simulate the logged period of `log` over `weather` and compare with what was measured.
 
-    `progress(fraction)` is called after each simulated day (for a GUI's progress bar).
+    `progress(fraction)` is called after each simulated day (for a GUI's progress bar). An open
+    loop with a logged daily CO2 dose doses `dose_plan` when given (a calibration places the dose
+    once), else places it with `plan_logged_dose`.
     """
     if mode not in MODES:
         raise ReplayError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -349,6 +478,19 @@ def replay(
         )
     strategy = GrowerRules()
     strategy.name = f"replay-{mode}"
+
+    grid = np.asarray(window.time_s)
+    step = float(window.step_s)
+    gaps = _gap_hours(act_schedule[1], log.time_s, grid, step)
+    plan = None
+    if mode == "actuators" and log.co2_dose is not None:
+        plan = dose_plan or plan_logged_dose(
+            log, window, sp_schedule, act_schedule, config, physics_step_s
+        )
+        act_schedule = with_valve(act_schedule, grid, plan.valve_pct)
+        undosed = float(np.isnan(plan.valve_pct).sum()) * step / 3600.0
+        if undosed > 0:
+            gaps["co2_valve_pct"] = undosed
     result = run_season(
         window,
         strategy,
@@ -360,8 +502,6 @@ def replay(
         progress=progress,
     )[0]
     assert result.climate is not None  # record=True
-    grid = np.asarray(window.time_s)
-    step = float(window.step_s)
     local = [_local(float(t), window) for t in grid]
     months = np.array([f"{d:%Y-%m}" for d in local])
     hours = np.array([d.hour for d in local])
@@ -381,7 +521,6 @@ def replay(
         signals[name] = agreement(meas, sim, months, hours)
     daily: dict = {}
     harvest = _harvest(log, result, local[0].date().isoformat(), window.site.tz, daily)
-    gaps = _gap_hours(act_schedule[1], log.time_s, grid, step)
     notes = list(log.notes)
     if log.weather_path is None:
         notes.append(f"weather: {window.source} (the log has no outdoor weather)")
@@ -401,5 +540,6 @@ def replay(
         harvest=harvest,
         summary=result.summary,
         harvest_daily=daily or None,
+        co2=_co2_account(log, mode, plan, result, window, _capacity(config)),
     )
     return report, result

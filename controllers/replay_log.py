@@ -1,7 +1,8 @@
 """Read a logged compartment for `serra sim replay`: climate, actuators, setpoints, harvest.
 
 Four kinds of log come in: a shipped AGC 2018 compartment by name (`reference`, `igrow`,
-`croperators`), a challenge folder (`Greenhouse_climate.csv`, `vip.csv`, `Production.csv`), the
+`croperators`), a challenge folder (`Greenhouse_climate.csv`, `vip.csv`, `Production.csv`, and
+`ResourceCalculations.csv` for the daily CO2 dose), the
 canonical climate CSV that `serra db export` writes, and any other logger CSV read through a
 column mapping (canonical name -> column, like `--weather-columns`). Everything comes back under
 the canonical names of ARCHITECTURE.md; setpoints carry a `sp.` prefix in mappings so that
@@ -90,6 +91,15 @@ class Harvest:
 
 
 @dataclass
+class DailyDose:
+    """CO2 dosed per local day as logged (the challenge's ResourceCalculations CO2_dosage)."""
+
+    dates: list[str]  # local dates, ISO
+    kg_m2: np.ndarray  # kg CO2 per m2 that day; NaN where the day was not logged
+    source: str  # the file it came from
+
+
+@dataclass
 class ReplayLog:
     """A logged compartment in canonical names, on its own time axis (UTC s)."""
 
@@ -101,6 +111,8 @@ class ReplayLog:
     weather_columns: dict[str, str] | None = None
     weather_time_format: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: the daily dosed CO2 as logged, which an open-loop replay forces (None: not logged)
+    co2_dose: DailyDose | None = None
 
     def setpoints(self) -> dict[str, np.ndarray]:
         """The logged setpoints by setpoint name (without the `sp.` prefix)."""
@@ -206,11 +218,35 @@ def _read_production(path: Path) -> Harvest:
         days.append(round(float(day)))
         kg.append(_cell(r[lower["total_prod_cum"]], where))
         fruits.append(sum(np.nan_to_num(_cell(r[c], where)) for c in fruit_cols))
-    from datetime import date, timedelta
-
-    dates = [(date(1899, 12, 30) + timedelta(days=d)).isoformat() for d in days]
+    dates = [_excel_date(d) for d in days]
     cum_fruits = np.cumsum(fruits) if fruit_cols else np.full(len(days), np.nan)
     return Harvest(dates, np.array(kg, dtype=np.float64), np.asarray(cum_fruits, dtype=np.float64))
+
+
+def _excel_date(day: float) -> str:
+    from datetime import date, timedelta
+
+    return (date(1899, 12, 30) + timedelta(days=round(day))).isoformat()
+
+
+def read_daily_dose(path: Path) -> DailyDose:
+    """The daily CO2_dosage (kg/m2/day) of a challenge ResourceCalculations file by local date."""
+    header, rows = _read_rows(path)
+    lower = {h.lower(): i for i, h in enumerate(header)}
+    if "time" not in lower or "co2_dosage" not in lower:
+        raise ReplayLogError(f"{path.name}: expected columns time and CO2_dosage (kg/m2/day)")
+    dates, kg = [], []
+    for line, r in enumerate(rows, start=2):
+        where = f"{path.name} row {line}"
+        day = _cell(r[lower["time"]], where)
+        if np.isnan(day):
+            continue
+        dose = _cell(r[lower["co2_dosage"]], where)
+        if dose < 0:
+            raise ReplayLogError(f"{where}: CO2_dosage {dose:g} kg/m2 is negative")
+        dates.append(_excel_date(day))
+        kg.append(dose)
+    return DailyDose(dates, np.array(kg, dtype=np.float64), path.name)
 
 
 def _find(folder: Path, stem: str) -> Path | None:
@@ -238,9 +274,17 @@ def merge_columns(
 
 
 def load_agc(
-    climate: Path, vip: Path | None, production: Path | None, name: str, site: Site = BLEISWIJK
+    climate: Path,
+    vip: Path | None,
+    production: Path | None,
+    name: str,
+    site: Site = BLEISWIJK,
+    resources: Path | None = None,
 ) -> ReplayLog:
-    """A compartment in the challenge's file layout, read through the shipped mapping."""
+    """A compartment in the challenge's file layout, read through the shipped mapping.
+
+    `resources` (ResourceCalculations) gives the daily CO2 dose an open-loop replay forces.
+    """
     t, values = read_mapped(climate, AGC_CLIMATE, time_format="excel", site=site)
     notes = []
     if vip is not None:
@@ -249,7 +293,8 @@ def load_agc(
         notes.append("HumDef_Vip (g/kg) x 1.2 kg/m3 = humidity deficit setpoint in g/m3")
         notes.append("MinPipeGrow_Vip is not used: the climate computer has one minimum pipe")
     harvest = _read_production(production) if production is not None else None
-    return ReplayLog(name, t, values, harvest, notes=notes)
+    dose = read_daily_dose(resources) if resources is not None else None
+    return ReplayLog(name, t, values, harvest, notes=notes, co2_dose=dose)
 
 
 def _load_folder(folder: Path, site: Site) -> ReplayLog:
@@ -260,7 +305,12 @@ def _load_folder(folder: Path, site: Site) -> ReplayLog:
             "folder, a climate CSV, or a shipped name (reference, igrow, croperators)"
         )
     log = load_agc(
-        climate, _find(folder, "vip"), _find(folder, "Production"), folder.name or str(folder), site
+        climate,
+        _find(folder, "vip"),
+        _find(folder, "Production"),
+        folder.name or str(folder),
+        site,
+        _find(folder, "ResourceCalculations"),
     )
     weather = next(
         (p for p in sorted(folder.iterdir()) if "weather" in p.name.lower() and ".csv" in p.name),
@@ -295,6 +345,7 @@ def load_log(
             _DATA / f"{stem}_production.csv.gz",
             f"AGC 2018 {SHIPPED[source.lower()]} (shipped)",
             site,
+            _DATA / f"{stem}_resources.csv.gz",
         )
     path = Path(source)
     if not path.exists():

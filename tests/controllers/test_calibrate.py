@@ -117,6 +117,9 @@ def _synthetic_log(config, days: float, start: str | None = None) -> ReplayLog:
     the fogging its climate computer did (logged, so that a fit forces it: left to the climate
     computer, fogging switches every 5 min on warm days and the objective is not smooth)."""
     log = load_log(str(FIXTURE))
+    # the synthetic log has no daily CO2 dose, so its truth is simulated without one too (the
+    # climate computer doses to the logged setpoint in both)
+    log.co2_dose = None
     report, result = replay(log, default_weather(), config=config, start=start, days=days)
     assert result.climate is not None
     grid = report.time_s
