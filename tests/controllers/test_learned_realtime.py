@@ -173,3 +173,23 @@ def test_without_a_day_of_observed_weather_it_plays_grower_rules_and_says_why(mo
     assert np.array_equal(row, GrowerRules().setpoints(np.array([t]), ctx))
     _call(rt, t + 300.0)  # one fallback per planned day, not per call
     assert rt.take_events() == []
+
+
+def test_hourly_planning_plans_the_next_24_h_at_each_whole_hour(model) -> None:
+    day = _midnight("2018-09-10")
+    history = WeatherHistory()
+    for t, values in _observed(day - DAY_S, day + 3 * 3600.0):
+        history.add(t, values)
+    rt = RealtimeLearned(LearnedStrategy(loaded=model), SITE, plan_every="hour", weather=history)
+    t = day + 2 * 3600.0 + 900.0  # 02:15 local
+    _call(rt, t)
+    (first,) = rt.take_events()
+    assert first.data["window_start_s"] == day + 2 * 3600.0
+    assert first.message.startswith("Learned plan for the 24 h from 2018-09-10 02:00 ")
+    _call(rt, t + 1800.0)  # 02:45: same hour, no new plan
+    assert rt.take_events() == [] and rt.wait_for_plan(0)
+    _call(rt, t + 2700.0)  # 03:00: the next hour's plan, made in the worker
+    assert rt.wait_for_plan(120)
+    _call(rt, t + 3000.0)
+    (second,) = rt.take_events()
+    assert second.data["window_start_s"] == day + 3 * 3600.0
