@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "resumes from the last recorded setpoints, grower rules and overrides. Against the "
         "virtual device at --speed S, give the loop the same --speed (and --start): plant "
         "time is derived from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick. "
+        "--strategy learned plans 24 h of setpoints with a day model from the weather observed "
+        "(recorded in --db, then read) and a crop state estimated from the measurements; it "
+        "falls back to the grower rules, recorded as an event with its reason, when it cannot. "
         "Exit codes: 0 clean stop, 1 fatal error (the loop gave up), 2 refused at start (bad "
         "option, database in use or read-only), 3 some ticks were not recorded.",
     )
