@@ -47,7 +47,7 @@ EDGE_S = 1800.0
 class WeatherHistory:
     """The weather the greenhouse's station observed, the last `keep_s` seconds of it."""
 
-    def __init__(self, keep_s: float = 2 * DAY_S) -> None:
+    def __init__(self, keep_s: float = 3 * DAY_S) -> None:
         self.keep_s = keep_s
         self.t: list[float] = []
         self.values: dict[str, list[float]] = {k: [] for k in WEATHER_SIGNALS}
@@ -72,9 +72,16 @@ class WeatherHistory:
         return True
 
     def persistence(self, times_s: np.ndarray) -> tuple[dict[str, np.ndarray] | None, str]:
-        """The weather observed 24 h before each of `times_s`, or (None, why it cannot be)."""
-        past = np.asarray(times_s, dtype=np.float64) - DAY_S
+        """The weather observed 24 h before each of `times_s`, or (None, why it cannot be).
+
+        Only observations before the first planned time count: nothing seen from then on (the
+        hour already begun, in hourly planning) reaches the forecast, not even by interpolation.
+        """
+        times_s = np.asarray(times_s, dtype=np.float64)
+        past = times_s - DAY_S
         t = np.asarray(self.t)
+        known = t < times_s[0]
+        t = t[known]
         inside = t[(t >= past[0] - EDGE_S) & (t <= past[-1] + EDGE_S)]
         gaps = np.diff(inside)
         covered_h = float(gaps[gaps <= MAX_GAP_S].sum()) / 3600.0 if len(inside) > 1 else 0.0
@@ -90,7 +97,9 @@ class WeatherHistory:
                 f"observed weather covers {min(covered_h, span_h):.1f} h of the {span_h:.0f} h "
                 "before the plan; the persistence forecast needs all of it"
             )
-        return {k: np.interp(past, t, np.asarray(self.values[k])) for k in WEATHER_SIGNALS}, ""
+        return {
+            k: np.interp(past, t, np.asarray(self.values[k])[known]) for k in WEATHER_SIGNALS
+        }, ""
 
 
 class RealtimeLearned:

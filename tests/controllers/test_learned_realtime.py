@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from controllers.day_plan import plan_setpoints
 from controllers.grower_rules import GrowerRules
@@ -193,3 +195,37 @@ def test_hourly_planning_plans_the_next_24_h_at_each_whole_hour(model) -> None:
     _call(rt, t + 3000.0)
     (second,) = rt.take_events()
     assert second.data["window_start_s"] == day + 3 * 3600.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    step=st.sampled_from([60.0, 300.0, 450.0, 3600.0]),
+    start_offset=st.floats(0.0, 86400.0),
+    later=st.lists(st.tuples(st.floats(0.0, DAY_S), st.floats(-30.0, 40.0)), max_size=20),
+)
+def test_observations_from_the_plans_start_on_never_reach_its_forecast(step, start_offset, later):
+    """Whatever is observed at or after a plan's first time (the part of the day or hour already
+    begun when the plan is made) leaves the forecast as it was."""
+    start = 1_536_530_400.0 + start_offset
+    times = start + np.arange(288) * 300.0
+    seen = start - DAY_S - 3600.0 + np.arange(0.0, DAY_S + 3600.0, step)
+    seen = seen[seen < start]
+
+    def history(extra):
+        h = WeatherHistory()
+        for i, t in enumerate(seen):
+            h.add(float(t), {"tout_c": 10.0 + np.sin(i), "iglob_w_m2": 100.0 + i % 7,
+                             "rhout_pct": 80.0, "wind_m_s": 3.0})  # fmt: skip
+        for dt, tout in sorted(extra):
+            h.add(start + dt, {"tout_c": tout, "iglob_w_m2": 900.0, "rhout_pct": 20.0,
+                               "wind_m_s": 9.0})  # fmt: skip
+        return h.persistence(times)
+
+    before, why = history([])
+    after, why_after = history(later)
+    assert why == why_after
+    if before is None:
+        assert after is None
+    else:
+        for k in before:
+            assert np.array_equal(before[k], after[k])
