@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 #: `--plan-every` choices (controllers.learned_realtime.PLAN_EVERY, not imported at start-up).
 PLAN_EVERY = ("day", "hour")
+#: Key of the learned strategy's crop estimate saved at a stop (store.state).
+CROP_STATE_KEY = "learned_crop_estimate"
 #: Exit codes of `serra run` (a supervisor restarts on any but 0 and 2; see docs/deploy.md).
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_NOT_RECORDED = 0, 1, 2, 3
 
@@ -329,6 +331,50 @@ def _recorded_weather(db: Path):
     return history
 
 
+def _saved_crop(db: Path, site):
+    """The crop estimate kept with the learned strategy's last plan or fallback in `db`, or
+    None (then it starts afresh, planting at this start)."""
+    from controllers.crop_estimate import CropEstimate
+    from store.db import open_store
+    from store.errors import StoreError
+    from store.events import last_with
+    from store.state import load_state
+
+    if not db.exists():
+        return None
+    try:
+        store = open_store(db)
+        try:
+            with store.read():
+                events = [last_with(store, kind, "crop_estimate")
+                          for kind in ("strategy_decision", "strategy_fallback")]  # fmt: skip
+                kept = load_state(store, CROP_STATE_KEY)
+        finally:
+            store.close()
+    except StoreError:
+        return None
+    found = [(e.time_s, e.data["crop_estimate"]) for e in events if e is not None]
+    if kept is not None:
+        found.append((kept.time_s, kept.state))
+    if not found:
+        return None
+    _, saved = max(found, key=lambda f: f[0])  # the latest: at a stop, else at the last plan
+    return CropEstimate.restore(site.to_array(), saved)
+
+
+def _keep_crop(recorder, loop, strategy) -> None:
+    """Save the learned strategy's crop estimate at the stop, for the next start to go on."""
+    from store.errors import RecordingError, StoreError
+
+    crop = getattr(strategy, "crop", None)
+    if crop is None:
+        return
+    try:
+        recorder.save_state(CROP_STATE_KEY, loop.plant_clock(), crop.saved())
+    except (RecordingError, StoreError) as exc:  # the plan events still hold an older one
+        log.warning("crop estimate not saved: %s", exc)
+
+
 def _strategy(args: argparse.Namespace, rules, schedule, model, db: Path, site):
     """The strategy in force: the grower rules, the --setpoints schedule replayed over them, or
     the learned strategy planning with `model` (the rules as its fallback)."""
@@ -341,7 +387,10 @@ def _strategy(args: argparse.Namespace, rules, schedule, model, db: Path, site):
         learned = LearnedStrategy(model_name=model.name, loaded=model)
         learned.fallback, learned.settings = rules, rules.settings
         weather = _recorded_weather(db)
-        return RealtimeLearned(learned, site, plan_every=args.plan_every, weather=weather)
+        crop = _saved_crop(db, site)
+        return RealtimeLearned(
+            learned, site, plan_every=args.plan_every, weather=weather, crop=crop
+        )
     return rules if schedule is None else ScheduleReplay(rules, *schedule)
 
 
@@ -525,6 +574,7 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes
         log.exception("the control loop stopped on an unexpected error")
         fatal = f"{type(exc).__name__}: {exc}"
     finally:
+        _keep_crop(recorder, loop, strategy)
         try:
             recorder.close()
         except StoreError as exc:

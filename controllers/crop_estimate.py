@@ -4,13 +4,15 @@ The learned strategy plans from the crop state (LAI, fruits and dry matter on th
 since planting). A real or virtual greenhouse measures air temperature, PAR and CO2, not the
 crop: `CropEstimate` runs the simulator's crop model (sim.crop) on those measurements from
 planting on, as a soft sensor. It knows nothing the sensors did not see: an interval without
-good readings is skipped, not guessed.
+good readings is skipped, not guessed. `saved()` / `CropEstimate.restore` carry it across a
+restart (the loop keeps it in the data of the learned strategy's plan events).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -75,3 +77,32 @@ class CropEstimate:
             "stem_dm_g_m2": float(self.crop[C_STEM]),
             "t24_c": float(self.crop[C_T24]),
         }
+
+    def saved(self) -> dict[str, Any]:
+        """The whole estimate as JSON-able data (crop states and fruit cohorts)."""
+        return {
+            "planted_s": self.planted_s,
+            "last_s": self.last_s,
+            "seen_s": self.seen_s,
+            "crop": [float(v) for v in self.crop],
+            "fruit_n": [float(v) for v in self.fr_n],
+            "fruit_w": [float(v) for v in self.fr_w],
+            "fruit_stage": [float(v) for v in self.fr_s],
+        }
+
+    @classmethod
+    def restore(cls, params: np.ndarray, saved: Mapping[str, Any]) -> CropEstimate | None:
+        """The estimate `saved()` gave, or None when the data does not fit this crop model."""
+        try:
+            est = cls(params, None if saved["planted_s"] is None else float(saved["planted_s"]))
+            arrays = [np.asarray(saved[k], dtype=np.float64) for k in
+                      ("crop", "fruit_n", "fruit_w", "fruit_stage")]  # fmt: skip
+            if [a.shape for a in arrays] != [(len(CROP_STATES),), *[(N_COHORTS,)] * 3]:
+                return None
+            if not all(np.isfinite(a).all() for a in arrays):
+                return None
+            est.crop[:], est.fr_n[:], est.fr_w[:], est.fr_s[:] = arrays
+            est.seen_s = float(saved["seen_s"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return est

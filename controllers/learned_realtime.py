@@ -234,6 +234,9 @@ class RealtimeLearned:
     def _finish(self, now: float, plan: np.ndarray | None, events: list[Event]) -> None:
         self.plan = plan
         self.plans_made += 1
+        crop = {"crop_estimate": self.crop.saved()}  # what a restart continues from
+        events = [Event(e.time_s, e.kind, e.source, e.message, e.who, {**e.data, **crop})
+                  for e in events]  # fmt: skip
         with self._lock:
             self._events.extend(events)
 

@@ -158,3 +158,18 @@ def test_a_garbled_model_is_refused_in_one_line(device, tmp_path, capsys, monkey
     err = capsys.readouterr().err
     assert err.startswith("serra: error: model 'broken': ") and err.count("\n") == 1
     assert dev.requests == 0 and not db.exists()
+
+
+def test_a_restart_continues_the_crop_estimate_from_the_last_plan(device, tmp_path) -> None:
+    dev, server = device
+    db = tmp_path / "serra.db"
+    _seed_observed_weather(db, dev.plant.time_s)
+    assert _run(server, dev, db) == 0
+    assert _run(server, dev, db) == 0  # restarted on the same database, later in plant time
+    first, second = (e[3]["crop_estimate"] for e in _plans(db))
+    assert first["planted_s"] is not None and second["planted_s"] == first["planted_s"]
+    # the first plan is made at the first reading; the second run's estimate goes on from the
+    # first run's stop (kept in the database), not from young plants again: 11 readings of 60 s
+    assert first["seen_s"] == 0.0
+    assert second["seen_s"] >= 11 * 50.0
+    assert second["crop"] != first["crop"]
