@@ -7,7 +7,7 @@ A `learned` variant is the `serra sim run --strategy learned` season: the learne
 its model (the active one unless named), a persistence forecast, and the variant's grower rules as
 its fallback; its summary carries the `decisions` summary.
 `run_season` takes one schedule for all its greenhouses, so variants are run in groups: the
-grower-rules variants together, and each schedule file's variants together.
+grower-rules and learned variants together, and each schedule file's variants together.
 
 `run_whatif_in_process` runs the seasons in a child process, so the simulation never holds the
 GUI process's interpreter lock (compiled kernels do not release it); progress comes back per
