@@ -13,6 +13,10 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+#: `--plan-every` choices (controllers.learned_realtime.PLAN_EVERY, not imported at start-up).
+PLAN_EVERY = ("day", "hour")
+#: Key of the learned strategy's crop estimate saved at a stop (store.state).
+CROP_STATE_KEY = "learned_crop_estimate"
 #: Exit codes of `serra run` (a supervisor restarts on any but 0 and 2; see docs/deploy.md).
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_NOT_RECORDED = 0, 1, 2, 3
 
@@ -28,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "resumes from the last recorded setpoints, grower rules and overrides. Against the "
         "virtual device at --speed S, give the loop the same --speed (and --start): plant "
         "time is derived from them, e.g. --speed 600 --tick 0.1 for 60 plant-seconds per tick. "
+        "--strategy learned plans 24 h of setpoints with a day model from the weather observed "
+        "(recorded in --db, then read) and a crop state estimated from the measurements; it "
+        "falls back to the grower rules, recorded as an event with its reason, when it cannot. "
         "Exit codes: 0 clean stop, 1 fatal error (the loop gave up), 2 refused at start (bad "
         "option, database in use or read-only), 3 some ticks were not recorded.",
     )
@@ -36,9 +43,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--db", metavar="FILE", help="database (default: serra.db in the data dir)")
     run.add_argument(
         "--strategy",
-        choices=("grower", "schedule"),
+        choices=("grower", "schedule", "learned"),
         default="grower",
-        help="grower rules, or a setpoint schedule over them (needs --setpoints)",
+        help="grower rules, a setpoint schedule over them (needs --setpoints), or the learned "
+        "strategy (plans 24 h of setpoints with a day model; grower rules when it cannot)",
+    )
+    run.add_argument(
+        "--model",
+        metavar="NAME",
+        help="day model for --strategy learned (default: the active one; see serra model list)",
+    )
+    run.add_argument(
+        "--plan-every",
+        choices=PLAN_EVERY,
+        default="day",
+        help="--strategy learned: plan the local day at each midnight (day), or the next 24 h "
+        "at each whole hour (hour); default day",
     )
     run.add_argument("--setpoints", metavar="CSV", help="setpoint schedule to replay")
     run.add_argument(
@@ -262,10 +282,115 @@ def _schedule(args: argparse.Namespace):
         raise _error(str(exc)) from None
 
 
-def _strategy(rules, schedule):
-    """The grower rules in force, with the --setpoints schedule replayed over them if given."""
+def _learned_model(args: argparse.Namespace):
+    """The day model of --strategy learned, loaded and checked before anything opens (or None).
+
+    A model that is missing, refused or unreadable is bad input: one line, exit 2."""
+    if args.strategy != "learned":
+        if args.model is not None:
+            raise _error("--model is for --strategy learned")
+        return None
+    from models.registry import Registry, RegistryError
+
+    try:
+        return Registry().load(args.model)
+    except RegistryError as exc:
+        raise _error(str(exc)) from None
+    except Exception as exc:  # a damaged file skops gets half-way through
+        name = args.model or "the active model"
+        raise _error(f"model {name!r} cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+def _recorded_weather(db: Path):
+    """The observed weather of the last two days recorded in `db` (a WeatherHistory)."""
+    from controllers.learned_realtime import DAY_S, WEATHER_SIGNALS, WeatherHistory
+    from store.db import QUALITY_CODES, open_store
+    from store.errors import StoreError
+    from store.timeseries import read_raw, tick_span
+
+    history = WeatherHistory()
+    if not db.exists():
+        return history
+    try:
+        store = open_store(db)
+        try:
+            with store.read():
+                last = tick_span(store).last_s
+                if last is None or not all(k in store.channels for k in WEATHER_SIGNALS):
+                    return history
+                raw = read_raw(store, WEATHER_SIGNALS, last - 2 * DAY_S, last + 1.0)
+        finally:
+            store.close()
+    except StoreError:  # opening for recording says what is wrong with the file
+        return history
+    good = QUALITY_CODES["good"]
+    for i, t in enumerate(raw.t_s):
+        flags = [raw.quality[k][i] for k in WEATHER_SIGNALS if k in raw.quality]
+        if all(q == good for q in flags):
+            history.add(float(t), {k: float(raw.values[k][i]) for k in WEATHER_SIGNALS})
+    return history
+
+
+def _saved_crop(db: Path, site):
+    """The crop estimate kept with the learned strategy's last plan or fallback in `db`, or
+    None (then it starts afresh, planting at this start)."""
+    from controllers.crop_estimate import CropEstimate
+    from store.db import open_store
+    from store.errors import StoreError
+    from store.events import last_with
+    from store.state import load_state
+
+    if not db.exists():
+        return None
+    try:
+        store = open_store(db)
+        try:
+            with store.read():
+                events = [last_with(store, kind, "crop_estimate")
+                          for kind in ("strategy_decision", "strategy_fallback")]  # fmt: skip
+                kept = load_state(store, CROP_STATE_KEY)
+        finally:
+            store.close()
+    except StoreError:
+        return None
+    found = [(e.time_s, e.data["crop_estimate"]) for e in events if e is not None]
+    if kept is not None:
+        found.append((kept.time_s, kept.state))
+    if not found:
+        return None
+    _, saved = max(found, key=lambda f: f[0])  # the latest: at a stop, else at the last plan
+    return CropEstimate.restore(site.to_array(), saved)
+
+
+def _keep_crop(recorder, loop, strategy) -> None:
+    """Save the learned strategy's crop estimate at the stop, for the next start to go on."""
+    from store.errors import RecordingError, StoreError
+
+    crop = getattr(strategy, "crop", None)
+    if crop is None:
+        return
+    try:
+        recorder.save_state(CROP_STATE_KEY, loop.plant_clock(), crop.saved())
+    except (RecordingError, StoreError) as exc:  # the plan events still hold an older one
+        log.warning("crop estimate not saved: %s", exc)
+
+
+def _strategy(args: argparse.Namespace, rules, schedule, model, db: Path, site):
+    """The strategy in force: the grower rules, the --setpoints schedule replayed over them, or
+    the learned strategy planning with `model` (the rules as its fallback)."""
     from controllers.loop import ScheduleReplay
 
+    if model is not None:
+        from controllers.learned_realtime import RealtimeLearned
+        from controllers.learned_strategy import LearnedStrategy
+
+        learned = LearnedStrategy(model_name=model.name, loaded=model)
+        learned.fallback, learned.settings = rules, rules.settings
+        weather = _recorded_weather(db)
+        crop = _saved_crop(db, site)
+        return RealtimeLearned(
+            learned, site, plan_every=args.plan_every, weather=weather, crop=crop
+        )
     return rules if schedule is None else ScheduleReplay(rules, *schedule)
 
 
@@ -350,6 +475,7 @@ def run_loop(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else default_db_path()
     _set_rules(args, None)  # a bad --set is refused before the database is touched
     schedule = _schedule(args)
+    model = _learned_model(args)
     notify = _notifier(args)
     site = default_site()
     start = _plant_start(args, site)
@@ -369,7 +495,7 @@ def run_loop(args: argparse.Namespace) -> int:
             start = _auto_start(args, db)
         saved, refused = _saved_rules(db)
         applied, values = _set_rules(args, saved)
-        strategy = _strategy(applied or saved or GrowerRules(), schedule)
+        strategy = _strategy(args, applied or saved or GrowerRules(), schedule, model, db, site)
         changes = {"applied": applied, "values": values, "refused": refused}
         return _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes)
     finally:
@@ -431,8 +557,11 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
+    what = strategy.name
+    if getattr(strategy, "model_name", None):
+        what += f" (model {strategy.model_name}, plans each {strategy.plan_every})"
     _say(
-        f"{strategy.name} on {bus.url}, tick {args.tick:g} s, speed {args.speed:g}, "
+        f"{what} on {bus.url}, tick {args.tick:g} s, speed {args.speed:g}, "
         f"recording to {db}" + (" (resumed)" if loop.resumed else "")
     )
     fatal: str | None = None
@@ -445,6 +574,7 @@ def _run_locked(args, db, bus, strategy, start, site, notify, overrides, changes
         log.exception("the control loop stopped on an unexpected error")
         fatal = f"{type(exc).__name__}: {exc}"
     finally:
+        _keep_crop(recorder, loop, strategy)
         try:
             recorder.close()
         except StoreError as exc:

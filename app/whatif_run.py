@@ -1,10 +1,13 @@
-"""What-if seasons without Qt: variants of the grower rules, or setpoint schedules replayed over
-them, over a weather window.
+"""What-if seasons without Qt: variants of the grower rules, setpoint schedules replayed over
+them, or the learned strategy planning with a day model, over a weather window.
 
 A `schedule` variant is the `serra sim run --strategy schedule --setpoints CSV` season: grower
 rules (with the variant's changes) whose setpoints the CSV's columns replace where it gives them.
+A `learned` variant is the `serra sim run --strategy learned` season: the learned strategy with
+its model (the active one unless named), a persistence forecast, and the variant's grower rules as
+its fallback; its summary carries the `decisions` summary.
 `run_season` takes one schedule for all its greenhouses, so variants are run in groups: the
-grower-rules variants together, and each schedule file's variants together.
+grower-rules and learned variants together, and each schedule file's variants together.
 
 `run_whatif_in_process` runs the seasons in a child process, so the simulation never holds the
 GUI process's interpreter lock (compiled kernels do not release it); progress comes back per
@@ -25,23 +28,24 @@ class WhatIfError(ValueError):
     """A what-if run that cannot be started; the message says what to change."""
 
 
-#: Variant kinds: grower rules, or a setpoint schedule CSV replayed over them.
-STRATEGIES = ("grower", "schedule")
+#: Variant kinds: grower rules, a setpoint schedule CSV replayed over them, the learned strategy.
+STRATEGIES = ("grower", "schedule", "learned")
 
 
 @dataclass(frozen=True)
 class Variant:
     """One season of a what-if: a name, setpoint changes (NAME=VALUE; …), the strategy and,
-    for `schedule`, the setpoint schedule CSV."""
+    for `schedule`, the setpoint schedule CSV; for `learned`, the model (None: the active one)."""
 
     name: str
     changes: str = ""
     strategy: str = "grower"
     setpoints: str | None = None
+    model: str | None = None
 
 
 def as_variant(item: Variant | tuple) -> Variant:
-    """A Variant from itself or a (name, changes[, strategy[, setpoints]]) tuple."""
+    """A Variant from itself or a (name, changes[, strategy[, setpoints[, model]]]) tuple."""
     return item if isinstance(item, Variant) else Variant(*item)
 
 
@@ -56,7 +60,9 @@ def check_variant(variant: Variant) -> None:
     except WhatIfError as exc:
         raise WhatIfError(f"{where}: {exc}") from None
     if variant.strategy not in STRATEGIES:
-        raise WhatIfError(f"{where}: strategy {variant.strategy!r} unknown; use grower or schedule")
+        raise WhatIfError(
+            f"{where}: strategy {variant.strategy!r} unknown; use grower, schedule or learned"
+        )
     if variant.strategy == "schedule":
         if not variant.setpoints:
             raise WhatIfError(f"{where}: choose the setpoint schedule file (CSV) to replay")
@@ -134,6 +140,8 @@ def run_whatif(
             raise WhatIfError(f"variant {v.name!r}: {exc}") from None
         if v.strategy == "schedule":
             strategy.name = "schedule"
+        if v.strategy == "learned":
+            strategy = _learned(v, strategy)
         strategies.append(strategy)
         groups.setdefault(v.setpoints if v.strategy == "schedule" else None, []).append(i)
     schedules = {}
@@ -165,6 +173,9 @@ def run_whatif(
         for i, r in zip(members, group, strict=True):
             results[i] = r
         done += len(members)
+    for strategy, r in zip(strategies, results, strict=True):
+        if hasattr(strategy, "decisions"):
+            r.summary["decisions"] = strategy.summary()
     run = WhatIfRun([v.name for v in chosen], [r.summary for r in results])
     per_day = max(1, round(86400.0 / window.step_s))
     k_t = CLIMATE_COLUMNS.index("tair_c")
@@ -176,6 +187,18 @@ def run_whatif(
         run.yield_cum.append(r.crop[:, k_y].copy())
     run.dates = results[0].crop_dates
     return run
+
+
+def _learned(variant: Variant, rules):
+    """The learned strategy of a variant, its rules as the fallback; WhatIfError if its model
+    cannot be loaded (a what-if never plays grower rules under the learned name unsaid)."""
+    from controllers.learned_strategy import LearnedStrategy
+
+    strategy = LearnedStrategy(model_name=variant.model)
+    if strategy.model is None:
+        raise WhatIfError(f"variant {variant.name!r}: {strategy.load_problem}")
+    strategy.fallback, strategy.settings = rules, rules.settings
+    return strategy
 
 
 def _run_whatif_args(

@@ -73,6 +73,8 @@ class LearnedStrategy:
 
     model_name: str | None = None
     registry: Registry | None = None
+    #: A model already loaded (e.g. checked at a command's start): used instead of loading one.
+    loaded: LoadedModel | None = None
     forecaster: PersistenceForecast | NoisyForecast = field(default_factory=PersistenceForecast)
     prices: Prices | None = None
     bounds: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(PLAN_BOUNDS))
@@ -92,14 +94,20 @@ class LearnedStrategy:
         self.fallback = GrowerRules()
         self.settings = self.fallback.settings
         self.prices = self.prices or load_prices()
-        self.model: LoadedModel | None = None
+        self.model: LoadedModel | None = self.loaded
         self.load_problem = ""
-        try:
-            self.model = (self.registry or Registry()).load(self.model_name)
-        except RegistryError as exc:
-            self.load_problem = str(exc)
+        if self.model is None:
+            try:
+                self.model = (self.registry or Registry()).load(self.model_name)
+            except RegistryError as exc:
+                self.load_problem = str(exc)
         self._last_plan: np.ndarray | None = None
         self._anchor = grower_plan()
+
+    @property
+    def last_plan(self) -> np.ndarray | None:
+        """The plan values (PLAN_FEATURES order) of the last day planned; None after a fallback."""
+        return self._last_plan
 
     def _fall_back(self, times_s: np.ndarray, context: StrategyContext, reason: str) -> np.ndarray:
         day = _date(times_s, context)

@@ -4,7 +4,8 @@ Each tick (`tick_s` seconds of the loop's clock; default 60 s):
 
 1. read the latest measurements from the bus (one poll cycle);
 2. on the strategy's cadence (`strategy_every_s` plant seconds) ask the strategy for setpoints;
-   a failing strategy raises an alarm and the last setpoints stay in force;
+   a failing strategy raises an alarm and the last setpoints stay in force; events a strategy
+   keeps for the loop (`take_events()`, e.g. the learned strategy's plans) are recorded;
 3. let the climate computer (numba kernel, its state kept across ticks) turn setpoints and
    measurements into actuator commands, with dt = plant seconds since the previous tick;
 4. pass them through the safety layer (fail-safe, bounds, rate limits, overrides, interlocks);
@@ -569,7 +570,9 @@ class ControlLoop:
                 f"strategy {self.strategy.name} failed ({type(exc).__name__}: {exc}); "
                 "last setpoints kept",
             )
+            self._strategy_events()
             return
+        self._strategy_events()
         self.alarms.set_condition("strategy_error", False, now)
         row = row[0]
         keep = np.isnan(row)
@@ -585,3 +588,16 @@ class ControlLoop:
                     data={"changed": decision.changed, "since_s": decision.since_s},
                 )
             )
+
+    def _strategy_events(self) -> None:
+        """Record the events a strategy keeps for the loop (plans, fallbacks), if it has any."""
+        take = getattr(self.strategy, "take_events", None)
+        if take is None:
+            return
+        try:
+            events = list(take())
+        except Exception:  # its setpoints still count; the failure is in the log
+            log.exception("strategy %s: its events could not be taken", self.strategy.name)
+            return
+        for event in events:
+            self._emit(event)

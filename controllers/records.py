@@ -39,6 +39,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "override_set",
     "override_ended",
     "strategy_decision",
+    "strategy_fallback",
     "model_promotion",
     "config_change",
     "loop_started",

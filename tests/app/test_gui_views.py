@@ -477,3 +477,30 @@ def test_overview_says_which_value_is_which_and_why_lamps_are_off(make_window, m
     )
     assert lamps.detail.text() == "read back · sent 0 %\n" + reason
     assert lamps.detail.toolTip() == reason
+
+
+def test_whatif_learned_variant_plans_with_the_active_model(qtbot):
+    import math
+
+    from app.gui.views.whatif import COL_STRATEGY, WhatIfView
+
+    view = WhatIfView()
+    qtbot.addWidget(view)
+    view.days.setValue(3)
+    view.variants.setRowCount(0)
+    view.add_variant("Grower rules", "")
+    view.add_variant("Learned", "", "learned")
+    box = view.variants.cellWidget(1, COL_STRATEGY)
+    assert box.currentText() == "Learned (model default)"  # the active model on a fresh install
+    assert [v.strategy for v in view.variant_rows()] == ["grower", "learned"]
+    view.run()
+    qtbot.waitUntil(lambda: view.result is not None, timeout=180_000)
+    assert view.error.isHidden(), view.error.text()
+    grower, learned = view.result.summaries
+    assert learned["strategy"] == "learned" and "decisions" not in grower
+    d = learned["decisions"]
+    # day 1 has nothing seen yet (grower rules, said why); days 2 and 3 are planned
+    assert (d["model"], d["days_planned"], d["days_fallback"]) == ("default", 2, 1)
+    assert d["first_fallback"]["reason"] == "no crop state or forecast yet (first day)"
+    assert learned["yield_kg_m2"] >= 0.0 and math.isfinite(learned["net_profit_eur_m2"])
+    assert learned["heat_kwh_m2"] != grower["heat_kwh_m2"]  # the plans moved the heating

@@ -1,5 +1,5 @@
-"""What-if: run variants of the grower rules, or setpoint schedules replayed over them, over a
-weather file and compare the seasons."""
+"""What-if: run variants of the grower rules, setpoint schedules replayed over them, or the learned
+strategy with the active model, over a weather file and compare the seasons."""
 
 from __future__ import annotations
 
@@ -78,7 +78,22 @@ DEFAULT_VARIANTS = _default_variants()
 STRATEGY_CHOICES = (
     ("grower", "Grower rules"),
     ("schedule", "Setpoint schedule…"),
+    ("learned", "Learned"),
 )
+
+
+def strategy_label(key: str, label: str) -> str:
+    """The combo box's words for a strategy; the learned one names the active model."""
+    if key != "learned":
+        return label
+    from models.registry import Registry, RegistryError
+
+    try:
+        return f"Learned (model {Registry().active()})"
+    except RegistryError:
+        return "Learned (active model)"
+
+
 #: Columns of the variants table.
 COL_NAME, COL_STRATEGY, COL_CHANGES, COL_FILE = range(4)
 #: Rows of the comparison table: summary key, label, unit, digits.
@@ -209,11 +224,13 @@ class WhatIfView(QWidget):
         self.variants.setItem(i, COL_FILE, file)
         box = QComboBox()
         for key, label in STRATEGY_CHOICES:
-            box.addItem(label, key)
+            box.addItem(strategy_label(key, label), key)
         box.setCurrentIndex(max(0, box.findData(strategy)))
         box.setToolTip(
-            "grower rules (with the changes), or a setpoint schedule CSV whose columns "
-            "replace the grower rules' setpoints (as serra sim run --strategy schedule)"
+            "grower rules (with the changes), a setpoint schedule CSV whose columns "
+            "replace the grower rules' setpoints (as serra sim run --strategy schedule), or "
+            "the learned strategy planning each day with the active model, the grower rules "
+            "with the changes as its fallback (as serra sim run --strategy learned)"
         )
         box.activated.connect(lambda _i, b=box: self._strategy_chosen(b))
         self.variants.setCellWidget(i, COL_STRATEGY, box)
