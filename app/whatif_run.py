@@ -174,8 +174,9 @@ def run_whatif(
             results[i] = r
         done += len(members)
     for strategy, r in zip(strategies, results, strict=True):
-        if hasattr(strategy, "decisions"):
-            r.summary["decisions"] = strategy.summary()
+        decided = getattr(strategy, "summary", None) if hasattr(strategy, "decisions") else None
+        if callable(decided):  # the learned strategy reports its planned days and fallbacks
+            r.summary["decisions"] = decided()
     run = WhatIfRun([v.name for v in chosen], [r.summary for r in results])
     per_day = max(1, round(86400.0 / window.step_s))
     k_t = CLIMATE_COLUMNS.index("tair_c")
