@@ -159,12 +159,8 @@ def _resumed_clock(db: Path, speed: float) -> float | None:
     if not db.exists():
         return None
     try:
-        store = open_store(db)
-        try:
-            with store.read():
-                last = search(store, kinds=("loop_started",), limit=1, newest_first=True)
-        finally:
-            store.close()
+        with open_store(db) as store, store.read():
+            last = search(store, kinds=("loop_started",), limit=1, newest_first=True)
     except StoreError:
         return None
     clock = last[0].data.get("clock") if last else None
@@ -234,12 +230,8 @@ def _saved_rules(db: Path):
     if not db.exists():
         return None, None
     try:
-        store = open_store(db)
-        try:
-            with store.read():
-                return resumed_rules(store)
-        finally:
-            store.close()
+        with open_store(db) as store, store.read():
+            return resumed_rules(store)
     except StoreError:  # opening for recording says what is wrong with the file
         return None, None
 
@@ -312,15 +304,11 @@ def _recorded_weather(db: Path):
     if not db.exists():
         return history
     try:
-        store = open_store(db)
-        try:
-            with store.read():
-                last = tick_span(store).last_s
-                if last is None or not all(k in store.channels for k in WEATHER_SIGNALS):
-                    return history
-                raw = read_raw(store, WEATHER_SIGNALS, last - 2 * DAY_S, last + 1.0)
-        finally:
-            store.close()
+        with open_store(db) as store, store.read():
+            last = tick_span(store).last_s
+            if last is None or not all(k in store.channels for k in WEATHER_SIGNALS):
+                return history
+            raw = read_raw(store, WEATHER_SIGNALS, last - 2 * DAY_S, last + 1.0)
     except StoreError:  # opening for recording says what is wrong with the file
         return history
     good = QUALITY_CODES["good"]
@@ -343,14 +331,10 @@ def _saved_crop(db: Path, site):
     if not db.exists():
         return None
     try:
-        store = open_store(db)
-        try:
-            with store.read():
-                events = [last_with(store, kind, "crop_estimate")
-                          for kind in ("strategy_decision", "strategy_fallback")]  # fmt: skip
-                kept = load_state(store, CROP_STATE_KEY)
-        finally:
-            store.close()
+        with open_store(db) as store, store.read():
+            events = [last_with(store, kind, "crop_estimate")
+                      for kind in ("strategy_decision", "strategy_fallback")]  # fmt: skip
+            kept = load_state(store, CROP_STATE_KEY)
     except StoreError:
         return None
     found = [(e.time_s, e.data["crop_estimate"]) for e in events if e is not None]
